@@ -1,0 +1,32 @@
+"""Settings read from the environment (or a local .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set by an environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql:// or postgresql+asyncpg:// URL; unset = embedded PostgreSQL",
+    )
+    embedded_pg_dir: str = "var/pg"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_connect_timeout: float = Field(default=5.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=15_000, ge=100)
+    auth_cache_seconds: float = Field(default=5.0, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    retry_after_seconds: int = Field(default=5, ge=1)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

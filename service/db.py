@@ -1,0 +1,63 @@
+"""Engine and session factories, and the per-request session dependency."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from service.config import Settings
+from service.embedded import embedded_url
+
+
+def normalize_url(url: str) -> str:
+    """Accept `postgresql://` (and `postgres://`) as well as `postgresql+asyncpg://`."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL must start with postgresql:// or postgresql+asyncpg://")
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The configured database, or the embedded server when none is configured."""
+    if settings.database_url:
+        return normalize_url(settings.database_url)
+    return embedded_url(settings.embedded_pg_dir)
+
+
+def make_engine(url: str, settings: Settings) -> AsyncEngine:
+    """An engine tuned for an API: bounded waits everywhere so an outage becomes a fast 503."""
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        # Overflow connections churn (fork + auth per connect); a full pool should queue instead.
+        max_overflow=0,
+        pool_timeout=settings.db_connect_timeout,
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": settings.db_connect_timeout,
+            "command_timeout": settings.db_statement_timeout_ms / 1000 + 5,
+            "server_settings": {
+                "timezone": "UTC",
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "application_name": "oia-registry",
+            },
+        },
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit (responses are built after the commit)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; writes commit explicitly, anything uncommitted is rolled back."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -1,0 +1,27 @@
+"""Embedded PostgreSQL (the `pgserver` package) for machines with no database configured.
+
+The server's data lives under `./var/pg`; pgserver shares one postmaster between every process that asks
+for the same directory and stops it when the last of them exits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+_servers: dict[str, Any] = {}
+
+
+def embedded_url(data_dir: str) -> str:
+    """Start (or attach to) the embedded server and return an asyncpg URL for its `postgres` database."""
+    path = str(Path(data_dir).resolve())
+    if path not in _servers:
+        import pgserver  # imported late: only needed when no DATABASE_URL is set
+
+        Path(path).mkdir(parents=True, exist_ok=True)
+        _servers[path] = pgserver.get_server(path, cleanup_mode="stop")
+    uri = urlparse(_servers[path].get_uri())
+    socket_dir = parse_qs(uri.query).get("host", [path])[0]
+    user = uri.username or "postgres"
+    return f"postgresql+asyncpg://{user}@/{uri.path.lstrip('/') or 'postgres'}?host={socket_dir}"

@@ -1,0 +1,23 @@
+"""All tables, imported in one place so Alembic sees the whole metadata."""
+
+from service.models.activities import Activity
+from service.models.base import Base
+from service.models.postings import Posting
+from service.models.recommendations import Recommendation, RecommendationUpdate
+from service.models.reference import Component, Post, StrategicGoal
+from service.models.system import ApiKey, AuditEntry, IdempotencyRecord, OverlapMark
+
+__all__ = [
+    "Activity",
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Component",
+    "IdempotencyRecord",
+    "OverlapMark",
+    "Post",
+    "Posting",
+    "Recommendation",
+    "RecommendationUpdate",
+    "StrategicGoal",
+]
