@@ -1,0 +1,60 @@
+"""/api/v1/activities: thin HTTP over the activity store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from service import records
+from service.activities.repository import ActivityStore, activity_filters
+from service.activities.schemas import ActivityRead
+from service.auth import CurrentKey
+from service.db import SessionDep
+from service.filters import (
+    ActiveOn,
+    ComponentFilter,
+    CountryFilter,
+    IncludeArchived,
+    UpdatedSince,
+    check_component_filter,
+)
+from service.pagination import Cursor, Limit, Page, SortParam, parse_sort
+from service.routes import READ_ERRORS, add_record_routes, page_response
+from service.vocab import ActivityStatus, ActivityType
+
+router = APIRouter(prefix="/activities", tags=["activities"])
+store = ActivityStore()
+
+
+@router.get("", response_model=Page[ActivityRead], responses=READ_ERRORS,
+            operation_id="list_activities")
+async def list_activities(
+    request: Request,
+    session: SessionDep,
+    _: CurrentKey,
+    component: ComponentFilter = [],  # noqa: B006 - FastAPI copies defaults
+    country: CountryFilter = [],  # noqa: B006
+    type: Annotated[list[ActivityType], Query(max_length=15)] = [],  # noqa: A002, B006
+    status: Annotated[list[ActivityStatus], Query(max_length=5)] = [],  # noqa: B006
+    partner_country: CountryFilter = [],  # noqa: B006
+    active_on: ActiveOn = None,
+    updated_since: UpdatedSince = None,
+    include_archived: IncludeArchived = False,
+    sort: SortParam = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> JSONResponse:
+    """List activities, filtered and sorted (id, created_at, updated_at, identifier, title)."""
+    await check_component_filter(session, "component", component)
+    order = parse_sort(sort, store.spec.sort_columns(), "id")
+    where = activity_filters(
+        components=component, countries=country, types=type, statuses=status,
+        partner_countries=partner_country, active_on=active_on, updated_since=updated_since,
+    ) + records.live_only(store.spec, include_archived)
+    rows, next_cursor = await records.page(session, store.spec, where, order, cursor, limit)
+    return page_response(request, store, rows, next_cursor)
+
+
+add_record_routes(router, store)

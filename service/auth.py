@@ -1,0 +1,127 @@
+"""API keys: hashing, lookup with a short cache, roles, and the dependencies routes use.
+
+A key is `oia_` + 256 random bits, shown once; only its SHA-256 is stored. Lookups are cached for
+`AUTH_CACHE_SECONDS` (default 5 s) so checking a key does not cost a database round trip on every
+request; a revoked key therefore stops working within that many seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.config import get_settings
+from service.db import SessionDep
+from service.errors import Forbidden, Unauthorized
+from service.models import ApiKey
+from service.vocab import Role
+
+KEY_PREFIX = "oia_"
+_bearer = HTTPBearer(auto_error=False, description="An API key made with `oia keys create`")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id and name, its role and (for editors) its component."""
+
+    key_id: uuid.UUID
+    name: str
+    role: Role
+    component: str | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    def ensure_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("Only an admin key may do this.")
+
+    def ensure_can_write(self, component: str) -> None:
+        """Editors write only records owned by their own component; readers write nothing."""
+        if self.is_admin:
+            return
+        if self.role is Role.reader:
+            raise Forbidden("A reader key cannot write.")
+        if component != self.component:
+            raise Forbidden(
+                f"An editor for {self.component} cannot write a record owned by {component}."
+            )
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class KeyCache:
+    """hash -> (principal or None for unknown/revoked, expiry on the monotonic clock)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Principal | None, float]] = {}
+
+    def get(self, key_hash: str) -> tuple[bool, Principal | None]:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[1] < time.monotonic():
+            return False, None
+        return True, entry[0]
+
+    def put(self, key_hash: str, principal: Principal | None, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        if len(self._entries) > 10_000:  # bounded: random bad keys must not grow memory
+            self._entries.clear()
+        self._entries[key_hash] = (principal, time.monotonic() + ttl)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+key_cache = KeyCache()
+
+
+async def lookup_key(session: AsyncSession, key_hash: str) -> Principal | None:
+    row = (
+        await session.execute(
+            select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.component).where(
+                ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None)
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return Principal(key_id=row.id, name=row.name, role=Role(row.role), component=row.component)
+
+
+async def current_principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller behind `Authorization: Bearer <key>`, or 401."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="oia-registry"'}
+    if credentials is None or not credentials.credentials.startswith(KEY_PREFIX):
+        raise Unauthorized("A valid API key is required (Authorization: Bearer <key>).",
+                           headers=challenge)
+    key_hash = hash_key(credentials.credentials)
+    hit, principal = key_cache.get(key_hash)
+    if not hit:
+        principal = await lookup_key(session, key_hash)
+        key_cache.put(key_hash, principal, get_settings().auth_cache_seconds)
+    if principal is None:
+        raise Unauthorized("The API key is unknown or revoked.", headers=challenge)
+    return principal
+
+
+CurrentKey = Annotated[Principal, Depends(current_principal)]

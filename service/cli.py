@@ -1,0 +1,142 @@
+"""The `oia` command: serve, migrate, keys (and, later, seed and bulk data)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from service.config import get_settings
+from service.db import make_engine, make_sessionmaker, resolve_database_url
+from service.vocab import Role
+
+app = typer.Typer(help="OIA Registry: the system of record for DHS international activities.",
+                  no_args_is_help=True)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """DATABASE_URL, or the embedded server (started on demand)."""
+    return resolve_database_url(get_settings())
+
+
+def run_with_session(work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(session)` in one committed transaction."""
+
+    async def main() -> T:
+        settings = get_settings()
+        engine = make_engine(database_url(), settings)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def upgrade_to_head(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database schema to the newest migration."""
+    upgrade_to_head(database_url())
+    typer.echo("database is at head")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate", help="Upgrade the schema before serving")
+    ] = False,
+) -> None:
+    """Serve the API with uvicorn (uvloop and httptools when installed)."""
+    import uvicorn
+
+    url = database_url()
+    # Workers inherit the resolved URL, so they all talk to the same (maybe embedded) server.
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    if migrate_first:
+        upgrade_to_head(url)
+    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, proxy_headers=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="admin, editor or reader")],
+    name: Annotated[str, typer.Option(help="Who or what uses the key")],
+    component: Annotated[
+        str | None, typer.Option(help="The component an editor writes for")
+    ] = None,
+) -> None:
+    """Make a key; it is printed once, alone on the last line, and stored only as a hash."""
+    from service.keys import create_key
+
+    if not name.strip() or len(name) > 100:
+        raise typer.BadParameter("--name must be 1 to 100 characters")
+    try:
+        key_id, key = run_with_session(
+            lambda s: create_key(s, name=name, role=role, component=component)
+        )
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"created {role.value} key {key_id} ({name}); it will not be shown again:")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list(
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array instead of a table")] = False,
+) -> None:
+    """List keys (never the keys themselves)."""
+    from service.keys import list_keys
+
+    rows = run_with_session(list_keys)
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        typer.echo(f"{row['id']}  {row['role']:<6} {row['component'] or '-':<8} "
+                   f"{row['name']}  ({state})")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")]) -> None:
+    """Revoke a key; API processes stop accepting it within AUTH_CACHE_SECONDS."""
+    from service.keys import revoke_key
+
+    try:
+        parsed = uuid.UUID(key_id)
+    except ValueError as exc:
+        typer.echo(f"error: {key_id!r} is not a key id", err=True)
+        raise typer.Exit(2) from exc
+    if not run_with_session(lambda s: revoke_key(s, parsed)):
+        typer.echo(f"error: no active key {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {key_id}")

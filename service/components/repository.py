@@ -1,0 +1,39 @@
+"""Component SQL: successor checks and the list's filters."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.components.schemas import ComponentCreate, ComponentPatch, ComponentRead
+from service.errors import invalid
+from service.models import Component
+from service.records import ResourceSpec, Row
+from service.store import RecordStore, check_components
+
+
+class ComponentStore(RecordStore):
+    spec = ResourceSpec(
+        name="components",
+        table=Component.__table__,
+        key="code",
+        unique_label="a component with this code",
+        sortable=("code", "name", "updated_at"),
+        archivable=False,  # components retire (active=false), they are never archived
+    )
+    read_model = ComponentRead
+    create_model = ComponentCreate
+    patch_model = ComponentPatch
+    singular = "component"
+
+    async def check_references(
+        self, session: AsyncSession, values: Row, current: Row | None
+    ) -> None:
+        if current is not None and values["code"] != current["code"]:
+            raise invalid(["body", "code"], "a component's code cannot change")
+        successor = values["successor_code"]
+        if successor is None:
+            return
+        if successor == values["code"]:
+            raise invalid(["body", "successor_code"], "a component cannot succeed itself")
+        await check_components(session, "successor_code", [successor], scalar=True,
+                               allow_retired=frozenset([successor]))

@@ -1,0 +1,26 @@
+"""Component schemas: the DHS organizations that own records."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from service.schema_base import RecordMeta, StrictModel, partial
+from service.types import ComponentCode, Text
+
+
+class ComponentCreate(StrictModel):
+    """A DHS component; a retired one names its successor."""
+
+    code: ComponentCode
+    name: Text(200, 1)
+    active: bool = True
+    successor_code: ComponentCode | None = Field(
+        default=None, description="For a retired component: where its work went"
+    )
+
+
+ComponentPatch = partial(ComponentCreate, "ComponentPatch")
+
+
+class ComponentRead(RecordMeta, ComponentCreate):
+    model_config = {"extra": "ignore"}

@@ -1,0 +1,31 @@
+"""Query parameters shared by collections."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.store import check_components
+from service.types import ComponentCode, CountryCode, Day
+
+ComponentFilter = Annotated[
+    list[ComponentCode], Query(max_length=50, description="Owning component; repeat for OR")
+]
+CountryFilter = Annotated[
+    list[CountryCode], Query(max_length=50, description="ISO 3166-1 alpha-2; repeat for OR")
+]
+UpdatedSince = Annotated[
+    AwareDatetime | None,
+    Query(description="Only records changed at or after this RFC 3339 time (with offset)"),
+]
+IncludeArchived = Annotated[bool, Query(description="Also list archived records")]
+ActiveOn = Annotated[Day | None, Query(description="Only records whose dates cover this day")]
+
+
+async def check_component_filter(session: AsyncSession, name: str, codes: list[str]) -> None:
+    """A filter naming a code that is not a component is a 422, not an empty page."""
+    await check_components(session, name, codes, where="query",
+                           allow_retired=frozenset(codes))

@@ -1,0 +1,61 @@
+"""Liveness and readiness probes (open, no key)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from service.errors import problem_response
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+# The newest migration, read from the scripts shipped with the service.
+_ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+
+
+class HealthStatus(BaseModel):
+    status: str
+    database: str | None = None
+    migration: str | None = None
+
+
+def head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(_ALEMBIC_DIR))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    return head or ""
+
+
+@router.get("/live", response_model=HealthStatus, operation_id="health_live")
+async def live() -> HealthStatus:
+    """The process answers; touches nothing else."""
+    return HealthStatus(status="ok")
+
+
+@router.get("/ready", response_model=HealthStatus, operation_id="health_ready",
+            responses={503: {"description": "Database unreachable or migrations not at head"}})
+async def ready(request: Request) -> JSONResponse:
+    """The database answers within 2 s and its schema is at the newest migration."""
+    maker = request.app.state.sessionmaker
+    try:
+        async with maker() as session:
+            await session.execute(text("SET LOCAL statement_timeout = 2000"))
+            current = await session.scalar(text("SELECT version_num FROM alembic_version"))
+    except Exception:  # noqa: BLE001 - any failure here means "not ready"
+        return problem_response(request, 503, "Service Unavailable", "not-ready",
+                                "The database is unreachable.", headers={"Retry-After": "5"})
+    expected = request.app.state.head_revision
+    if current != expected:
+        return problem_response(
+            request, 503, "Service Unavailable", "not-ready",
+            f"Migrations are not at head (database {current}, code {expected}); run `oia migrate`.",
+            headers={"Retry-After": "5"},
+        )
+    return JSONResponse({"status": "ok", "database": "ok", "migration": current})

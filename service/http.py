@@ -1,0 +1,115 @@
+"""HTTP details shared by routers: ETags, conditional requests, content types, record responses."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from service.errors import (
+    PreconditionFailed,
+    PreconditionRequired,
+    UnsupportedMediaType,
+)
+
+IfMatch = Annotated[
+    str | None,
+    Header(max_length=100, description='Required: the record\'s current ETag, e.g. "3"'),
+]
+IfNoneMatch = Annotated[str | None, Header(max_length=200)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Makes retries safe: the same key and body replay the first response (24 h)",
+    ),
+]
+
+_STRONG_TAG = re.compile(r'^"(\d+)"$')
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def require_if_match(if_match: str | None) -> str:
+    """428 when a write does not say which version it is based on."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(
+            'This write needs If-Match with the ETag you last read (e.g. If-Match: "3").'
+        )
+    return if_match
+
+
+def check_if_match(if_match: str, version: int) -> None:
+    """Strong comparison (RFC 9110 13.1.1): a weak or stale tag is 412."""
+    if if_match.strip() == "*":
+        return
+    tags = [t.strip() for t in if_match.split(",")]
+    if etag(version) not in [t for t in tags if _STRONG_TAG.match(t)]:
+        raise PreconditionFailed(
+            f"The record has changed: its ETag is now {etag(version)}. Read it again and retry.",
+            extra={"current_etag": etag(version)},
+        )
+
+
+def not_modified(if_none_match: str | None, version: int) -> bool:
+    if if_none_match is None:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag(version) in tags
+
+
+def require_json(request: Request) -> None:
+    """415 for a body that is not JSON (merge patch is JSON too)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        raise UnsupportedMediaType(
+            "Send the body as application/json (or application/merge-patch+json for PATCH)."
+        )
+
+
+def record_response(
+    model: BaseModel, version: int, status_code: int = 200, location: str | None = None
+) -> JSONResponse:
+    headers = {"ETag": etag(version)}
+    if location:
+        headers["Location"] = location
+    return JSONResponse(model.model_dump(mode="json"), status_code=status_code, headers=headers)
+
+
+def not_modified_response(version: int) -> Response:
+    return Response(status_code=304, headers={"ETag": etag(version)})
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json errors a route can send."""
+    from service.errors import Problem
+
+    descriptions = {
+        400: "Bad request (e.g. a tampered cursor)",
+        401: "Missing, unknown or revoked API key",
+        403: "The key's role or component may not do this",
+        404: "No such record",
+        409: "Conflict with the current state (duplicate key, forbidden move)",
+        412: "If-Match does not match the current ETag",
+        413: "Request body too large",
+        415: "Unsupported content type",
+        422: "Invalid input",
+        428: "If-Match is required",
+        503: "Database unavailable; retry after Retry-After seconds",
+    }
+    return {
+        s: {
+            "model": Problem,
+            "description": descriptions.get(s, "Error"),
+            "content": {"application/problem+json": {}},
+        }
+        for s in statuses
+    }

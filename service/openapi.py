@@ -1,0 +1,42 @@
+"""The OpenAPI document tells the truth about errors: every 4xx/5xx is problem+json.
+
+FastAPI keeps advertising its own `HTTPValidationError` for 422 even with a custom handler
+(fastapi#3650); this rewrites every error response to the Problem schema that is really sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from service.errors import FieldError, Problem
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def operation_id(route: APIRoute) -> str:
+    """Readable operation ids (`list_activities`), so generated clients read well."""
+    return route.name
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes, tags=app.openapi_tags)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components["Problem"].pop("$defs", None)
+    components["FieldError"] = FieldError.model_json_schema()
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                if status[0] in "45":
+                    response["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,152 @@
+"""Generic SQL for versioned, audited, archivable records (SQLAlchemy Core over the ORM tables).
+
+Every resource repository delegates its plain reads and writes here, so the rules hold everywhere:
+each write bumps `version`, stamps who and when, and appends an audit row in the same transaction;
+updates lock the row first so two writers holding the same ETag can never both succeed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from service.audit import diff, record_change
+from service.auth import Principal
+from service.errors import Conflict, sqlstate_of
+from service.pagination import Sort, decode_cursor, encode_cursor, keyset_after, order_by
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """What the generic code needs to know about one table."""
+
+    name: str  # the collection name, also used in the audit log and change feed
+    table: Table
+    key: str = "id"
+    unique_label: str = "a record with the same unique key"
+    sortable: tuple[str, ...] = ("id", "created_at", "updated_at")
+    archivable: bool = True
+    readonly: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def key_column(self) -> KeyedColumnElement[Any]:
+        return self.table.c[self.key]
+
+    def sort_columns(self) -> dict[str, KeyedColumnElement[Any]]:
+        return {name: self.table.c[name] for name in self.sortable}
+
+
+async def fetch(session: AsyncSession, spec: ResourceSpec, key: Any) -> Row | None:
+    row = (await session.execute(select(spec.table).where(spec.key_column == key))).first()
+    return dict(row._mapping) if row else None
+
+
+async def lock(session: AsyncSession, spec: ResourceSpec, key: Any) -> Row | None:
+    """Read a row and hold its lock to commit: the writer that waits sees the winner's version."""
+    stmt = select(spec.table).where(spec.key_column == key).with_for_update()
+    row = (await session.execute(stmt)).first()
+    return dict(row._mapping) if row else None
+
+
+async def _unique_guard(coro: Any, spec: ResourceSpec) -> Any:
+    try:
+        return await coro
+    except IntegrityError as exc:
+        if sqlstate_of(exc) == "23505":
+            raise Conflict(f"{spec.unique_label} already exists.".capitalize()) from exc
+        raise
+
+
+async def create(
+    session: AsyncSession, spec: ResourceSpec, values: Row, actor: Principal
+) -> Row:
+    """Insert a record stamped with its creator, plus its `create` audit row."""
+    stamped = {**values, "created_by": actor.name, "updated_by": actor.name}
+    stmt = insert(spec.table).values(stamped).returning(spec.table)
+    row = dict((await _unique_guard(session.execute(stmt), spec)).one()._mapping)
+    await record_change(session, resource=spec.name, record_id=row[spec.key], action="create",
+                        version=row["version"], actor=actor, changes=diff(None, values))
+    return row
+
+
+async def apply_update(
+    session: AsyncSession, spec: ResourceSpec, current: Row, values: Row, actor: Principal,
+    action: str = "update",
+) -> Row:
+    """Write the fields of `values` that differ from the locked `current` row (no-op if none)."""
+    changes = diff(current, values)
+    if not changes:
+        return current
+    changed = {name: values[name] for name in changes}
+    stmt = (
+        update(spec.table)
+        .where(spec.key_column == current[spec.key], spec.table.c.version == current["version"])
+        .values(**changed, version=spec.table.c.version + 1, updated_at=func.now(),
+                updated_by=actor.name)
+        .returning(spec.table)
+    )
+    row = dict((await _unique_guard(session.execute(stmt), spec)).one()._mapping)
+    await record_change(session, resource=spec.name, record_id=row[spec.key], action=action,
+                        version=row["version"], actor=actor, changes=changes)
+    return row
+
+
+async def set_archived(
+    session: AsyncSession, spec: ResourceSpec, current: Row, archived: bool, actor: Principal
+) -> Row:
+    """Archive (or restore) a locked row; archived_at is the only field that moves."""
+    value = func.now() if archived else None
+    stmt = (
+        update(spec.table)
+        .where(spec.key_column == current[spec.key])
+        .values(archived_at=value, version=spec.table.c.version + 1, updated_at=func.now(),
+                updated_by=actor.name)
+        .returning(spec.table)
+    )
+    row = dict((await session.execute(stmt)).one()._mapping)
+    await record_change(
+        session, resource=spec.name, record_id=row[spec.key],
+        action="archive" if archived else "restore", version=row["version"], actor=actor,
+        changes=diff({"archived_at": current["archived_at"]}, {"archived_at": row["archived_at"]}),
+    )
+    return row
+
+
+async def page(
+    session: AsyncSession,
+    spec: ResourceSpec,
+    where: list[ColumnElement[bool]],
+    sort: Sort,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Row], str | None]:
+    """One keyset page of rows matching `where`, and the cursor of the next page (or None)."""
+    conditions = list(where)
+    if cursor is not None:
+        conditions.append(keyset_after(sort, spec.key_column, decode_cursor(
+            cursor, sort, spec.key_column)))
+    stmt = (
+        select(spec.table)
+        .where(*conditions)
+        .order_by(*order_by(sort, spec.key_column))
+        .limit(limit + 1)  # one extra row says whether there is a next page, without a COUNT
+    )
+    rows = [dict(r._mapping) for r in (await session.execute(stmt)).all()]
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(sort, last[sort.name], last[spec.key])
+
+
+def live_only(spec: ResourceSpec, include_archived: bool) -> list[ColumnElement[bool]]:
+    """Archived rows are left out of lists unless asked for."""
+    if include_archived or not spec.archivable:
+        return []
+    return [spec.table.c.archived_at.is_(None)]

@@ -1,0 +1,50 @@
+"""Building blocks for resource schemas: strict input models, the fields every record reads back
+with, merge-patch models derived from create models, and list checks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Optional, TypeVar
+
+from pydantic import BaseModel, ConfigDict, create_model
+
+from service.types import Timestamp
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are a 422: no mass assignment of id, version, audit fields..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecordMeta(BaseModel):
+    """Server-owned fields every record carries; clients can read them, never set them."""
+
+    version: int
+    created_at: Timestamp
+    updated_at: Timestamp
+    created_by: str
+    updated_by: str
+
+
+class ArchivedMeta(BaseModel):
+    archived_at: Timestamp | None
+
+
+def partial(model: type[M], name: str) -> type[BaseModel]:
+    """A merge-patch model: every field of `model` optional; absent = keep, null = clear."""
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        inner = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        fields[field_name] = (Optional[inner], None)  # noqa: UP045 - built at runtime
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def ensure_unique(values: list[Any] | None, field: str) -> None:
+    if values and len(set(values)) != len(values):
+        raise ValueError(f"{field} lists a value twice")
+
+
+__all__ = ["ArchivedMeta", "RecordMeta", "StrictModel", "datetime", "ensure_unique", "partial"]
