@@ -1,0 +1,34 @@
+# The two commands a newcomer needs:  make run   (install + serve)   and   make test   (install + tests)
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: bootstrap install run test lint format migrate key bench
+
+bootstrap:  ## uv itself, from PyPI, if this machine has none
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet uv
+
+install: bootstrap  ## the locked environment in .venv
+	$(UV) sync --frozen
+
+run: install  ## migrate and serve on http://$(HOST):$(PORT) (embedded PostgreSQL unless DATABASE_URL is set)
+	$(UV) run oia serve --migrate --host $(HOST) --port $(PORT)
+
+key: install  ## print a new admin key (works while `make run` is serving)
+	$(UV) run oia keys create --role admin --name "$${USER:-dev}-admin" | tail -n 1
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+test: lint  ## ruff, then the whole suite against a real PostgreSQL
+	$(UV) run pytest
+
+format: install
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+migrate: install
+	$(UV) run oia migrate

@@ -1,0 +1,146 @@
+"""Test harness: a fresh PostgreSQL database built by `alembic upgrade head`, one rollback per test.
+
+TEST_DATABASE_URL names a server (any database on it) where a throw-away database is created for
+the run and dropped afterwards; without it the embedded server under ./var/pg-test is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("AUTH_CACHE_SECONDS", "0")  # revocation must show on the next request
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from service.config import Settings
+from service.db import get_session, make_sessionmaker, normalize_url
+from service.embedded import embedded_url
+from service.keys import create_key
+from service.main import create_app
+from service.vocab import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def server_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return normalize_url(url) if url else embedded_url(str(ROOT / "var" / "pg-test"))
+
+
+def _dsn(url: str) -> str:
+    return str(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+async def _admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def migrate(url: str, target: str = "head", direction: str = "upgrade") -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    getattr(command, direction)(config, target)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh, uniquely named database at the newest migration; dropped after the run."""
+    server = server_url()
+    name = f"oia_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, auth_cache_seconds=0)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str, settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url, pool_size=5, max_overflow=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside an outer transaction that is rolled back after the test; the app's
+    commits only release savepoints."""
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        db = AsyncSession(bind=conn, join_transaction_mode="create_savepoint",
+                          expire_on_commit=False)
+        try:
+            yield db
+        finally:
+            await db.close()
+            await outer.rollback()
+
+
+@pytest.fixture
+def app(settings: Settings, session: AsyncSession, engine: AsyncEngine) -> Any:
+    application = create_app(settings)
+    application.state.sessionmaker = make_sessionmaker(engine)
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        try:
+            yield session
+        except Exception:
+            await session.rollback()  # back to the savepoint: the failed request wrote nothing
+            raise
+
+    application.dependency_overrides[get_session] = test_session
+    return application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+class Keys(dict[str, dict[str, str]]):
+    """Authorization headers by role name: admin, cbp (editor), ice (editor), reader."""
+
+    ids: dict[str, uuid.UUID]
+
+
+@pytest.fixture
+async def keys(session: AsyncSession) -> Keys:
+    made = Keys()
+    made.ids = {}
+    for label, role, component in (
+        ("admin", Role.admin, None),
+        ("cbp", Role.editor, "CBP"),
+        ("ice", Role.editor, "ICE"),
+        ("reader", Role.reader, None),
+    ):
+        key_id, key = await create_key(session, name=f"test-{label}", role=role,
+                                       component=component)
+        made[label] = {"Authorization": f"Bearer {key}"}
+        made.ids[label] = key_id
+    await session.commit()
+    return made
