@@ -53,9 +53,7 @@ class Principal:
         if self.role is Role.reader:
             raise Forbidden("A reader key cannot write.")
         if component != self.component:
-            raise Forbidden(
-                f"An editor for {self.component} cannot write a record owned by {component}."
-            )
+            raise Forbidden(f"An editor for {self.component} cannot write a record owned by {component}.")
 
 
 def new_key() -> str:
@@ -112,8 +110,7 @@ async def current_principal(
     """The caller behind `Authorization: Bearer <key>`, or 401."""
     challenge = {"WWW-Authenticate": 'Bearer realm="oia-registry"'}
     if credentials is None or not credentials.credentials.startswith(KEY_PREFIX):
-        raise Unauthorized("A valid API key is required (Authorization: Bearer <key>).",
-                           headers=challenge)
+        raise Unauthorized("A valid API key is required (Authorization: Bearer <key>).", headers=challenge)
     key_hash = hash_key(credentials.credentials)
     hit, principal = key_cache.get(key_hash)
     if not hit:

@@ -16,8 +16,10 @@ from service.config import get_settings
 from service.db import make_engine, make_sessionmaker, resolve_database_url
 from service.vocab import Role
 
-app = typer.Typer(help="OIA Registry: the system of record for DHS international activities.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="OIA Registry: the system of record for DHS international activities.",
+    no_args_is_help=True,
+)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -81,17 +83,22 @@ def serve(
     get_settings.cache_clear()
     if migrate_first:
         upgrade_to_head(url)
-    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, proxy_headers=False)
+    uvicorn.run(
+        "service.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 @keys_app.command("create")
 def keys_create(
     role: Annotated[Role, typer.Option(help="admin, editor or reader")],
     name: Annotated[str, typer.Option(help="Who or what uses the key")],
-    component: Annotated[
-        str | None, typer.Option(help="The component an editor writes for")
-    ] = None,
+    component: Annotated[str | None, typer.Option(help="The component an editor writes for")] = None,
 ) -> None:
     """Make a key; it is printed once, alone on the last line, and stored only as a hash."""
     from service.keys import create_key
@@ -99,9 +106,7 @@ def keys_create(
     if not name.strip() or len(name) > 100:
         raise typer.BadParameter("--name must be 1 to 100 characters")
     try:
-        key_id, key = run_with_session(
-            lambda s: create_key(s, name=name, role=role, component=component)
-        )
+        key_id, key = run_with_session(lambda s: create_key(s, name=name, role=role, component=component))
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -122,8 +127,7 @@ def keys_list(
         return
     for row in rows:
         state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        typer.echo(f"{row['id']}  {row['role']:<6} {row['component'] or '-':<8} "
-                   f"{row['name']}  ({state})")
+        typer.echo(f"{row['id']}  {row['role']:<6} {row['component'] or '-':<8} {row['name']}  ({state})")
 
 
 @keys_app.command("revoke")

@@ -188,9 +188,7 @@ def classify_db_error(exc: BaseException) -> ProblemError | None:
 
 def unavailable() -> ServiceUnavailable:
     retry = str(get_settings().retry_after_seconds)
-    return ServiceUnavailable(
-        "The database is unavailable; retry later.", headers={"Retry-After": retry}
-    )
+    return ServiceUnavailable("The database is unavailable; retry later.", headers={"Retry-After": retry})
 
 
 def _from_problem(request: Request, exc: ProblemError) -> JSONResponse:
@@ -208,9 +206,7 @@ async def handle_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
     title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "HTTP Error")
-    return problem_response(
-        request, exc.status_code, title, slug, str(exc.detail), headers=exc.headers
-    )
+    return problem_response(request, exc.status_code, title, slug, str(exc.detail), headers=exc.headers)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -225,9 +221,7 @@ async def handle_validation(request: Request, exc: Exception) -> JSONResponse:
     errors = _validation_errors(exc)
     first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
     detail = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return problem_response(
-        request, 422, "Unprocessable Content", "validation-error", detail, errors
-    )
+    return problem_response(request, 422, "Unprocessable Content", "validation-error", detail, errors)
 
 
 async def handle_database(request: Request, exc: Exception) -> JSONResponse:

@@ -27,5 +27,4 @@ ActiveOn = Annotated[Day | None, Query(description="Only records whose dates cov
 
 async def check_component_filter(session: AsyncSession, name: str, codes: list[str]) -> None:
     """A filter naming a code that is not a component is a 422, not an empty page."""
-    await check_components(session, name, codes, where="query",
-                           allow_retired=frozenset(codes))
+    await check_components(session, name, codes, where="query", allow_retired=frozenset(codes))

@@ -39,8 +39,12 @@ async def live() -> HealthStatus:
     return HealthStatus(status="ok")
 
 
-@router.get("/ready", response_model=HealthStatus, operation_id="health_ready",
-            responses={503: {"description": "Database unreachable or migrations not at head"}})
+@router.get(
+    "/ready",
+    response_model=HealthStatus,
+    operation_id="health_ready",
+    responses={503: {"description": "Database unreachable or migrations not at head"}},
+)
 async def ready(request: Request) -> JSONResponse:
     """The database answers within 2 s and its schema is at the newest migration."""
     maker = request.app.state.sessionmaker
@@ -48,13 +52,22 @@ async def ready(request: Request) -> JSONResponse:
         async with maker() as session:
             await session.execute(text("SET LOCAL statement_timeout = 2000"))
             current = await session.scalar(text("SELECT version_num FROM alembic_version"))
-    except Exception:  # noqa: BLE001 - any failure here means "not ready"
-        return problem_response(request, 503, "Service Unavailable", "not-ready",
-                                "The database is unreachable.", headers={"Retry-After": "5"})
+    except Exception:
+        return problem_response(
+            request,
+            503,
+            "Service Unavailable",
+            "not-ready",
+            "The database is unreachable.",
+            headers={"Retry-After": "5"},
+        )
     expected = request.app.state.head_revision
     if current != expected:
         return problem_response(
-            request, 503, "Service Unavailable", "not-ready",
+            request,
+            503,
+            "Service Unavailable",
+            "not-ready",
             f"Migrations are not at head (database {current}, code {expected}); run `oia migrate`.",
             headers={"Retry-After": "5"},
         )

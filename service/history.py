@@ -39,19 +39,21 @@ async def history_page(
     conditions = [table.c.resource == resource, table.c.record_id == record_id]
     if cursor is not None:
         conditions.append(keyset_after(SEQ_SORT, SEQ, decode_cursor(cursor, SEQ_SORT, SEQ)))
-    rows = (
-        await session.execute(select(table).where(*conditions).order_by(SEQ).limit(limit + 1))
-    ).all()
+    rows = (await session.execute(select(table).where(*conditions).order_by(SEQ).limit(limit + 1))).all()
     items = [
         HistoryEntry(
-            seq=r.seq, action=r.action, version=r.version, at=r.at,
+            seq=r.seq,
+            action=r.action,
+            version=r.version,
+            at=r.at,
             actor=Actor(key_id=str(r.key_id) if r.key_id else None, name=r.actor_name),
             changes=r.changes,
         )
         for r in rows[:limit]
     ]
-    next_cursor = encode_cursor(SEQ_SORT, rows[limit - 1].seq, rows[limit - 1].seq) if len(
-        rows) > limit else None
+    next_cursor = (
+        encode_cursor(SEQ_SORT, rows[limit - 1].seq, rows[limit - 1].seq) if len(rows) > limit else None
+    )
     return Page[HistoryEntry](items=items, next_cursor=next_cursor)
 
 

@@ -55,12 +55,11 @@ async def begin(
         await session.execute(delete(table).where(*where))  # expired: the key starts afresh
         return None
     if stored.request_hash != fingerprint:
-        raise Unprocessable(
-            "This Idempotency-Key was already used with a different request; use a new key."
-        )
+        raise Unprocessable("This Idempotency-Key was already used with a different request; use a new key.")
     headers = {**stored.headers, "Idempotent-Replayed": "true"}
-    return Response(stored.body, status_code=stored.status_code, headers=headers,
-                    media_type="application/json")
+    return Response(
+        stored.body, status_code=stored.status_code, headers=headers, media_type="application/json"
+    )
 
 
 async def remember(

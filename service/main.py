@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
         generate_unique_id_function=operation_id,
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.head_revision = head_revision()

@@ -71,8 +71,9 @@ def _to_json(value: Any) -> Any:
 
 
 def encode_cursor(sort: Sort, value: Any, row_id: Any) -> str:
-    payload = json.dumps({"s": sort.token, "v": _to_json(value), "i": _to_json(row_id)},
-                         separators=(",", ":"))
+    payload = json.dumps(
+        {"s": sort.token, "v": _to_json(value), "i": _to_json(row_id)}, separators=(",", ":")
+    )
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
@@ -91,9 +92,7 @@ def _typed(column: KeyedColumnElement[Any], value: Any) -> Any:
     return value
 
 
-def decode_cursor(
-    cursor: str, sort: Sort, id_column: KeyedColumnElement[Any]
-) -> tuple[Any, Any]:
+def decode_cursor(cursor: str, sort: Sort, id_column: KeyedColumnElement[Any]) -> tuple[Any, Any]:
     """The (sort value, id) a cursor points after; 400 for anything that is not our cursor."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))

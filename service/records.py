@@ -64,20 +64,29 @@ async def _unique_guard(coro: Any, spec: ResourceSpec) -> Any:
         raise
 
 
-async def create(
-    session: AsyncSession, spec: ResourceSpec, values: Row, actor: Principal
-) -> Row:
+async def create(session: AsyncSession, spec: ResourceSpec, values: Row, actor: Principal) -> Row:
     """Insert a record stamped with its creator, plus its `create` audit row."""
     stamped = {**values, "created_by": actor.name, "updated_by": actor.name}
     stmt = insert(spec.table).values(stamped).returning(spec.table)
     row = dict((await _unique_guard(session.execute(stmt), spec)).one()._mapping)
-    await record_change(session, resource=spec.name, record_id=row[spec.key], action="create",
-                        version=row["version"], actor=actor, changes=diff(None, values))
+    await record_change(
+        session,
+        resource=spec.name,
+        record_id=row[spec.key],
+        action="create",
+        version=row["version"],
+        actor=actor,
+        changes=diff(None, values),
+    )
     return row
 
 
 async def apply_update(
-    session: AsyncSession, spec: ResourceSpec, current: Row, values: Row, actor: Principal,
+    session: AsyncSession,
+    spec: ResourceSpec,
+    current: Row,
+    values: Row,
+    actor: Principal,
     action: str = "update",
 ) -> Row:
     """Write the fields of `values` that differ from the locked `current` row (no-op if none)."""
@@ -88,13 +97,24 @@ async def apply_update(
     stmt = (
         update(spec.table)
         .where(spec.key_column == current[spec.key], spec.table.c.version == current["version"])
-        .values(**changed, version=spec.table.c.version + 1, updated_at=func.now(),
-                updated_by=actor.name)
+        .values(
+            **changed,
+            version=spec.table.c.version + 1,
+            updated_at=func.now(),
+            updated_by=actor.name,
+        )
         .returning(spec.table)
     )
     row = dict((await _unique_guard(session.execute(stmt), spec)).one()._mapping)
-    await record_change(session, resource=spec.name, record_id=row[spec.key], action=action,
-                        version=row["version"], actor=actor, changes=changes)
+    await record_change(
+        session,
+        resource=spec.name,
+        record_id=row[spec.key],
+        action=action,
+        version=row["version"],
+        actor=actor,
+        changes=changes,
+    )
     return row
 
 
@@ -106,14 +126,22 @@ async def set_archived(
     stmt = (
         update(spec.table)
         .where(spec.key_column == current[spec.key])
-        .values(archived_at=value, version=spec.table.c.version + 1, updated_at=func.now(),
-                updated_by=actor.name)
+        .values(
+            archived_at=value,
+            version=spec.table.c.version + 1,
+            updated_at=func.now(),
+            updated_by=actor.name,
+        )
         .returning(spec.table)
     )
     row = dict((await session.execute(stmt)).one()._mapping)
     await record_change(
-        session, resource=spec.name, record_id=row[spec.key],
-        action="archive" if archived else "restore", version=row["version"], actor=actor,
+        session,
+        resource=spec.name,
+        record_id=row[spec.key],
+        action="archive" if archived else "restore",
+        version=row["version"],
+        actor=actor,
         changes=diff({"archived_at": current["archived_at"]}, {"archived_at": row["archived_at"]}),
     )
     return row
@@ -130,8 +158,7 @@ async def page(
     """One keyset page of rows matching `where`, and the cursor of the next page (or None)."""
     conditions = list(where)
     if cursor is not None:
-        conditions.append(keyset_after(sort, spec.key_column, decode_cursor(
-            cursor, sort, spec.key_column)))
+        conditions.append(keyset_after(sort, spec.key_column, decode_cursor(cursor, sort, spec.key_column)))
     stmt = (
         select(spec.table)
         .where(*conditions)

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
 from sqlalchemy import select
 
 from service import idempotency, records
@@ -44,9 +43,7 @@ def key_param(store: RecordStore) -> Any:
         from uuid import UUID
 
         return Annotated[UUID, Path(alias="id", description=f"The {store.singular}'s id")]
-    return Annotated[
-        str, Path(alias="code", max_length=32, description=f"The {store.singular}'s code")
-    ]
+    return Annotated[str, Path(alias="code", max_length=32, description=f"The {store.singular}'s code")]
 
 
 async def load(session: Any, store: RecordStore, key: Any, *, for_update: bool) -> records.Row:
@@ -79,17 +76,22 @@ def add_create(router: APIRouter, store: RecordStore) -> None:
         await store.check_references(session, values, None)
         row = await records.create(session, store.spec, values, principal)
         key = row[store.spec.key]
-        response = record_response(store.to_read(row), row["version"], 201,
-                                   location_of(request, key))
+        response = record_response(store.to_read(row), row["version"], 201, location_of(request, key))
         await idempotency.remember(session, principal, idempotency_key, fingerprint, response)
         await session.commit()
         return response
 
     create.__doc__ = f"Create a {store.singular}."
     router.add_api_route(
-        "", create, methods=["POST"], status_code=201, response_model=store.read_model,
-        responses=WRITE_ERRORS, operation_id=f"create_{store.singular}",
-        summary=f"Create a {store.singular}", dependencies=[Depends(require_json)],
+        "",
+        create,
+        methods=["POST"],
+        status_code=201,
+        response_model=store.read_model,
+        responses=WRITE_ERRORS,
+        operation_id=f"create_{store.singular}",
+        summary=f"Create a {store.singular}",
+        dependencies=[Depends(require_json)],
     )
 
 
@@ -106,14 +108,17 @@ def add_read(router: APIRouter, store: RecordStore) -> None:
 
     read.__doc__ = f"Read one {store.singular} (archived ones too); sends its ETag."
     router.add_api_route(
-        f"/{{{store.spec.key}}}", read, methods=["GET"], response_model=store.read_model,
+        f"/{{{store.spec.key}}}",
+        read,
+        methods=["GET"],
+        response_model=store.read_model,
         responses={**READ_ERRORS, 304: {"description": "Not modified"}},
-        operation_id=f"get_{store.singular}", summary=f"Read a {store.singular}",
+        operation_id=f"get_{store.singular}",
+        summary=f"Read a {store.singular}",
     )
 
 
-def add_update(router: APIRouter, store: RecordStore,
-               before_write: Callable[..., Any] | None = None) -> None:
+def add_update(router: APIRouter, store: RecordStore, before_write: Callable[..., Any] | None = None) -> None:
     key_type = key_param(store)
     patch_model: Any = store.patch_model
 
@@ -141,11 +146,23 @@ def add_update(router: APIRouter, store: RecordStore,
 
     patch.__doc__ = f"Change a {store.singular} with a JSON merge patch; needs If-Match."
     router.add_api_route(
-        f"/{{{store.spec.key}}}", patch, methods=["PATCH"], response_model=store.read_model,
-        responses=WRITE_ERRORS, operation_id=f"update_{store.singular}",
-        summary=f"Update a {store.singular}", dependencies=[Depends(require_json)],
-        openapi_extra={"requestBody": {"content": {"application/merge-patch+json": {
-            "schema": {"$ref": f"#/components/schemas/{store.patch_model.__name__}"}}}}},
+        f"/{{{store.spec.key}}}",
+        patch,
+        methods=["PATCH"],
+        response_model=store.read_model,
+        responses=WRITE_ERRORS,
+        operation_id=f"update_{store.singular}",
+        summary=f"Update a {store.singular}",
+        dependencies=[Depends(require_json)],
+        openapi_extra={
+            "requestBody": {
+                "content": {
+                    "application/merge-patch+json": {
+                        "schema": {"$ref": f"#/components/schemas/{store.patch_model.__name__}"}
+                    }
+                }
+            }
+        },
     )
 
 
@@ -166,8 +183,13 @@ def add_archive(router: APIRouter, store: RecordStore) -> None:
 
     archive.__doc__ = f"Archive a {store.singular} (nothing is ever deleted); needs If-Match."
     router.add_api_route(
-        f"/{{{store.spec.key}}}", archive, methods=["DELETE"], status_code=204, response_class=Response,
-        responses=WRITE_ERRORS, operation_id=f"archive_{store.singular}",
+        f"/{{{store.spec.key}}}",
+        archive,
+        methods=["DELETE"],
+        status_code=204,
+        response_class=Response,
+        responses=WRITE_ERRORS,
+        operation_id=f"archive_{store.singular}",
         summary=f"Archive a {store.singular}",
     )
 
@@ -186,8 +208,12 @@ def add_restore(router: APIRouter, store: RecordStore) -> None:
 
     restore.__doc__ = f"Bring an archived {store.singular} back (admin only)."
     router.add_api_route(
-        f"/{{{store.spec.key}}}/restore", restore, methods=["POST"], response_model=store.read_model,
-        responses=WRITE_ERRORS, operation_id=f"restore_{store.singular}",
+        f"/{{{store.spec.key}}}/restore",
+        restore,
+        methods=["POST"],
+        response_model=store.read_model,
+        responses=WRITE_ERRORS,
+        operation_id=f"restore_{store.singular}",
         summary=f"Restore a {store.singular}",
     )
 
@@ -196,27 +222,34 @@ def add_history(router: APIRouter, store: RecordStore) -> None:
     key_type = key_param(store)
 
     async def history(
-        key: key_type, request: Request, session: SessionDep, _: CurrentKey,
-        limit: Limit = 50, cursor: Cursor = None,
+        key: key_type,
+        request: Request,
+        session: SessionDep,
+        _: CurrentKey,
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> JSONResponse:
-        exists = await session.scalar(
-            select(store.spec.key_column).where(store.spec.key_column == key))
+        exists = await session.scalar(select(store.spec.key_column).where(store.spec.key_column == key))
         if exists is None:
             raise NotFound(f"No {store.singular} {key}.")
         result = await history_page(session, store.spec.name, str(key), limit, cursor)
-        return JSONResponse(result.model_dump(mode="json"),
-                            headers=link_header(request, result.next_cursor))
+        return JSONResponse(result.model_dump(mode="json"), headers=link_header(request, result.next_cursor))
 
     history.__doc__ = f"Every change to a {store.singular}, oldest first."
     router.add_api_route(
-        f"/{{{store.spec.key}}}/history", history, methods=["GET"], response_model=Page[HistoryEntry],
-        responses=READ_ERRORS, operation_id=f"get_{store.singular}_history",
+        f"/{{{store.spec.key}}}/history",
+        history,
+        methods=["GET"],
+        response_model=Page[HistoryEntry],
+        responses=READ_ERRORS,
+        operation_id=f"get_{store.singular}_history",
         summary=f"History of a {store.singular}",
     )
 
 
-def add_record_routes(router: APIRouter, store: RecordStore,
-                      before_write: Callable[..., Any] | None = None) -> None:
+def add_record_routes(
+    router: APIRouter, store: RecordStore, before_write: Callable[..., Any] | None = None
+) -> None:
     """Everything but the list: create, read, update, archive, restore, history."""
     add_create(router, store)
     add_read(router, store)
@@ -231,6 +264,8 @@ def page_response(
     request: Request, store: RecordStore, rows: list[records.Row], next_cursor: str | None
 ) -> JSONResponse:
     """A collection page in the standard envelope, with its Link header."""
-    body = {"items": [store.to_read(r).model_dump(mode="json") for r in rows],
-            "next_cursor": next_cursor}
+    body = {
+        "items": [store.to_read(r).model_dump(mode="json") for r in rows],
+        "next_cursor": next_cursor,
+    }
     return JSONResponse(body, headers=link_header(request, next_cursor))

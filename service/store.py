@@ -50,9 +50,7 @@ class RecordStore:
                 ],
             ) from exc
 
-    async def check_references(
-        self, session: AsyncSession, values: Row, current: Row | None
-    ) -> None:
+    async def check_references(self, session: AsyncSession, values: Row, current: Row | None) -> None:
         """422 for references to unknown or archived records (override per resource)."""
 
     def to_read(self, row: Row) -> BaseModel:
@@ -90,9 +88,7 @@ async def check_components(
             raise invalid(loc, f"component '{code}' is retired{hint}")
 
 
-async def check_live_ids(
-    session: AsyncSession, table: Any, field: str, ids: list[Any], what: str
-) -> None:
+async def check_live_ids(session: AsyncSession, table: Any, field: str, ids: list[Any], what: str) -> None:
     """Every id must name a live (not archived) record of `table`."""
     if not ids:
         return

@@ -15,9 +15,7 @@ _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 # Kosovo has no ISO 3166-1 code yet; XK is the user-assigned code everyone uses for it.
 EXTRA_COUNTRIES = {"XK": "Kosovo"}
-COUNTRY_CODES: frozenset[str] = frozenset(
-    [c.alpha_2 for c in pycountry.countries] + list(EXTRA_COUNTRIES)
-)
+COUNTRY_CODES: frozenset[str] = frozenset([c.alpha_2 for c in pycountry.countries] + list(EXTRA_COUNTRIES))
 CURRENCY_CODES: frozenset[str] = frozenset(c.alpha_3 for c in pycountry.currencies)
 
 MIN_DATE = date(1900, 1, 1)
@@ -61,7 +59,7 @@ def _utc_z(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def Text(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - reads like a type
+def Text(max_length: int, min_length: int = 0) -> Any:
     """A string of bounded length with no NUL or lone surrogate."""
     return Annotated[
         str,
@@ -100,6 +98,4 @@ Money = Annotated[
 ]
 FiscalYear = Annotated[int, Field(ge=1990, le=2100)]
 Timestamp = Annotated[datetime, PlainSerializer(_utc_z, return_type=str)]
-Tag = Annotated[
-    str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w][\w .:/-]*$")
-]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w][\w .:/-]*$")]

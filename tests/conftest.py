@@ -90,8 +90,7 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     commits only release savepoints."""
     async with engine.connect() as conn:
         outer = await conn.begin()
-        db = AsyncSession(bind=conn, join_transaction_mode="create_savepoint",
-                          expire_on_commit=False)
+        db = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
         try:
             yield db
         finally:
@@ -138,8 +137,7 @@ async def keys(session: AsyncSession) -> Keys:
         ("ice", Role.editor, "ICE"),
         ("reader", Role.reader, None),
     ):
-        key_id, key = await create_key(session, name=f"test-{label}", role=role,
-                                       component=component)
+        key_id, key = await create_key(session, name=f"test-{label}", role=role, component=component)
         made[label] = {"Authorization": f"Bearer {key}"}
         made.ids[label] = key_id
     await session.commit()

@@ -19,7 +19,6 @@ async def test_activity_round_trip(client: httpx.AsyncClient, keys: Keys) -> Non
     created = await client.post("/api/v1/activities", json=activity(), headers=keys["cbp"])
     assert created.status_code == 201, created.text
     assert created.headers["etag"] == '"1"'
-    got = await client.get(created.headers["location"].replace("http://test", ""),
-                           headers=keys["reader"])
+    got = await client.get(created.headers["location"].replace("http://test", ""), headers=keys["reader"])
     assert got.status_code == 200
     assert got.json() == created.json()

@@ -35,18 +35,14 @@ def upgrade() -> None:
         sa.Column("record_id", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=20), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column(
-            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("key_id", sa.Uuid(), nullable=True),
         sa.Column("actor_name", sa.String(length=100), nullable=False),
         sa.Column("request_id", sa.String(length=100), nullable=True),
         sa.Column("changes", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_log")),
     )
-    op.create_index(
-        "ix_audit_log_record", "audit_log", ["resource", "record_id", "seq"], unique=False
-    )
+    op.create_index("ix_audit_log_record", "audit_log", ["resource", "record_id", "seq"], unique=False)
     op.create_index("ix_audit_log_resource_seq", "audit_log", ["resource", "seq"], unique=False)
     op.create_table(
         "components",
@@ -92,9 +88,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("key_id", "idempotency_key", name=op.f("pk_idempotency_keys")),
     )
-    op.create_index(
-        "ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"], unique=False
-    )
+    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"], unique=False)
     op.create_table(
         "posts",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -184,9 +178,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=True),
         sa.Column("fiscal_year", sa.SmallInteger(), nullable=True),
         sa.Column("sensitivity", sa.String(length=10), nullable=False),
-        sa.Column(
-            "tags", postgresql.ARRAY(sa.String(length=50)), server_default="{}", nullable=False
-        ),
+        sa.Column("tags", postgresql.ARRAY(sa.String(length=50)), server_default="{}", nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column(
             "created_at",
@@ -207,9 +199,7 @@ def upgrade() -> None:
             "activity_type IN ('law_enforcement_liaison', 'investigation', 'cargo_prescreening', 'traveler_prescreening', 'aviation_security', 'maritime_security', 'critical_infrastructure', 'cybersecurity', 'training_technical_assistance', 'information_sharing', 'immigration_services', 'disaster_assistance', 'research_cooperation', 'policy_dialogue', 'other')",
             name=op.f("ck_activities_activity_type"),
         ),
-        sa.CheckConstraint(
-            "sensitivity IN ('public', 'sbu', 'les')", name=op.f("ck_activities_sensitivity")
-        ),
+        sa.CheckConstraint("sensitivity IN ('public', 'sbu', 'les')", name=op.f("ck_activities_sensitivity")),
         sa.CheckConstraint(
             "status IN ('planned', 'active', 'completed', 'suspended', 'cancelled')",
             name=op.f("ck_activities_status"),
@@ -238,9 +228,7 @@ def upgrade() -> None:
         "ix_activities_countries", "activities", ["countries"], unique=False, postgresql_using="gin"
     )
     op.create_index("ix_activities_created_at_id", "activities", ["created_at", "id"], unique=False)
-    op.create_index(
-        "ix_activities_lead_component_id", "activities", ["lead_component", "id"], unique=False
-    )
+    op.create_index("ix_activities_lead_component_id", "activities", ["lead_component", "id"], unique=False)
     op.create_index(
         "ix_activities_partners",
         "activities",
@@ -427,9 +415,7 @@ def upgrade() -> None:
         ["responsible_component", "id"],
         unique=False,
     )
-    op.create_index(
-        "ix_recommendations_created_at_id", "recommendations", ["created_at", "id"], unique=False
-    )
+    op.create_index("ix_recommendations_created_at_id", "recommendations", ["created_at", "id"], unique=False)
     op.create_index(
         "ix_recommendations_posting_ids",
         "recommendations",
@@ -437,12 +423,8 @@ def upgrade() -> None:
         unique=False,
         postgresql_using="gin",
     )
-    op.create_index(
-        "ix_recommendations_status_id", "recommendations", ["status", "id"], unique=False
-    )
-    op.create_index(
-        "ix_recommendations_updated_at_id", "recommendations", ["updated_at", "id"], unique=False
-    )
+    op.create_index("ix_recommendations_status_id", "recommendations", ["status", "id"], unique=False)
+    op.create_index("ix_recommendations_updated_at_id", "recommendations", ["updated_at", "id"], unique=False)
     op.create_table(
         "overlap_marks",
         sa.Column("activity_a", sa.Uuid(), nullable=False),
@@ -478,9 +460,7 @@ def upgrade() -> None:
         sa.Column("to_status", sa.String(length=30), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("evidence_url", sa.String(length=2000), nullable=True),
-        sa.Column(
-            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("actor_key_id", sa.Uuid(), nullable=True),
         sa.Column("actor_name", sa.String(length=100), nullable=False),
         sa.CheckConstraint(
@@ -518,14 +498,10 @@ def downgrade() -> None:
     op.drop_table("overlap_marks")
     op.drop_index("ix_recommendations_updated_at_id", table_name="recommendations")
     op.drop_index("ix_recommendations_status_id", table_name="recommendations")
-    op.drop_index(
-        "ix_recommendations_posting_ids", table_name="recommendations", postgresql_using="gin"
-    )
+    op.drop_index("ix_recommendations_posting_ids", table_name="recommendations", postgresql_using="gin")
     op.drop_index("ix_recommendations_created_at_id", table_name="recommendations")
     op.drop_index("ix_recommendations_component_id", table_name="recommendations")
-    op.drop_index(
-        "ix_recommendations_activity_ids", table_name="recommendations", postgresql_using="gin"
-    )
+    op.drop_index("ix_recommendations_activity_ids", table_name="recommendations", postgresql_using="gin")
     op.drop_table("recommendations")
     op.drop_index("ix_postings_updated_at_id", table_name="postings")
     op.drop_index("ix_postings_status_id", table_name="postings")

@@ -9,10 +9,10 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.activities.schemas import ActivityCreate, ActivityPatch, ActivityRead
+from service.errors import invalid
 from service.models import Activity, Post, StrategicGoal
 from service.records import ResourceSpec, Row
 from service.store import RecordStore, check_components, check_live_ids
-from service.errors import invalid
 
 TABLE = Activity.__table__
 
@@ -30,15 +30,17 @@ class ActivityStore(RecordStore):
     owner_field = "lead_component"
     singular = "activity"
 
-    async def check_references(
-        self, session: AsyncSession, values: Row, current: Row | None
-    ) -> None:
-        had = frozenset([current["lead_component"], *current["participating_components"]]
-                        if current else [])
-        await check_components(session, "lead_component", [values["lead_component"]],
-                               scalar=True, allow_retired=had)
-        await check_components(session, "participating_components",
-                               values["participating_components"], allow_retired=had)
+    async def check_references(self, session: AsyncSession, values: Row, current: Row | None) -> None:
+        had = frozenset([current["lead_component"], *current["participating_components"]] if current else [])
+        await check_components(
+            session, "lead_component", [values["lead_component"]], scalar=True, allow_retired=had
+        )
+        await check_components(
+            session,
+            "participating_components",
+            values["participating_components"],
+            allow_retired=had,
+        )
         await check_live_ids(session, Post.__table__, "post_ids", values["post_ids"], "post")
         await check_goals(session, values["strategic_goal_codes"])
 
@@ -56,8 +58,10 @@ async def check_goals(session: AsyncSession, codes: list[str]) -> None:
     )
     for index, code in enumerate(codes):
         if code not in live:
-            raise invalid(["body", "strategic_goal_codes", index],
-                          f"strategic goal '{code}' does not exist or is archived")
+            raise invalid(
+                ["body", "strategic_goal_codes", index],
+                f"strategic goal '{code}' does not exist or is archived",
+            )
 
 
 def activity_filters(
@@ -82,18 +86,17 @@ def activity_filters(
         where.append(TABLE.c.status.in_(statuses))
     if partner_countries:
         # jsonb containment uses the GIN (jsonb_path_ops) index on foreign_partners.
-        where.append(or_(*(
-            TABLE.c.foreign_partners.contains([{"country": c}])
-            for c in partner_countries
-        )))
+        where.append(or_(*(TABLE.c.foreign_partners.contains([{"country": c}]) for c in partner_countries)))
     if active_on is not None:
-        where.append(and_(
-            or_(TABLE.c.start_date.is_(None), TABLE.c.start_date <= active_on),
-            or_(TABLE.c.end_date.is_(None), TABLE.c.end_date >= active_on),
-        ))
+        where.append(
+            and_(
+                or_(TABLE.c.start_date.is_(None), TABLE.c.start_date <= active_on),
+                or_(TABLE.c.end_date.is_(None), TABLE.c.end_date >= active_on),
+            )
+        )
     if updated_since is not None:
         where.append(TABLE.c.updated_at >= updated_since)
     return where
 
 
-__all__ = ["ActivityStore", "activity_filters", "Any"]
+__all__ = ["ActivityStore", "Any", "activity_filters"]

@@ -28,15 +28,14 @@ router = APIRouter(prefix="/activities", tags=["activities"])
 store = ActivityStore()
 
 
-@router.get("", response_model=Page[ActivityRead], responses=READ_ERRORS,
-            operation_id="list_activities")
+@router.get("", response_model=Page[ActivityRead], responses=READ_ERRORS, operation_id="list_activities")
 async def list_activities(
     request: Request,
     session: SessionDep,
     _: CurrentKey,
     component: ComponentFilter = [],  # noqa: B006 - FastAPI copies defaults
     country: CountryFilter = [],  # noqa: B006
-    type: Annotated[list[ActivityType], Query(max_length=15)] = [],  # noqa: A002, B006
+    type: Annotated[list[ActivityType], Query(max_length=15)] = [],  # noqa: B006
     status: Annotated[list[ActivityStatus], Query(max_length=5)] = [],  # noqa: B006
     partner_country: CountryFilter = [],  # noqa: B006
     active_on: ActiveOn = None,
@@ -50,8 +49,13 @@ async def list_activities(
     await check_component_filter(session, "component", component)
     order = parse_sort(sort, store.spec.sort_columns(), "id")
     where = activity_filters(
-        components=component, countries=country, types=type, statuses=status,
-        partner_countries=partner_country, active_on=active_on, updated_since=updated_since,
+        components=component,
+        countries=country,
+        types=type,
+        statuses=status,
+        partner_countries=partner_country,
+        active_on=active_on,
+        updated_since=updated_since,
     ) + records.live_only(store.spec, include_archived)
     rows, next_cursor = await records.page(session, store.spec, where, order, cursor, limit)
     return page_response(request, store, rows, next_cursor)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from service.schema_base import ArchivedMeta, RecordMeta, StrictModel, ensure_unique, partial
 from service.types import (
@@ -51,7 +52,7 @@ class ActivityCreate(StrictModel):
     start_date: Day | None = None
     end_date: Day | None = None
     estimated_cost: Money | None = None
-    currency: CurrencyCode | None = None
+    currency: CurrencyCode | None = Field(default=None, validate_default=True)
     fiscal_year: FiscalYear | None = None
     sensitivity: Sensitivity = Sensitivity.public
     tags: list[Tag] = Field(default_factory=list, max_length=30)
@@ -68,8 +69,11 @@ class ActivityCreate(StrictModel):
                     "participating_components": ["ICE"],
                     "countries": ["MX"],
                     "foreign_partners": [
-                        {"name": "Agencia Nacional de Aduanas de México", "country": "MX",
-                         "partner_type": "customs"}
+                        {
+                            "name": "Agencia Nacional de Aduanas de México",
+                            "country": "MX",
+                            "partner_type": "customs",
+                        }
                     ],
                     "strategic_goal_codes": ["QHSR23-M2"],
                     "start_date": "2024-10-01",
@@ -81,16 +85,27 @@ class ActivityCreate(StrictModel):
         }
     }
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ActivityCreate:
-        if self.start_date and self.end_date and self.end_date < self.start_date:
+    # Field validators (not a model validator) so a 422 points at the offending field.
+    @field_validator("end_date")
+    @classmethod
+    def _end_after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("start_date")
+        if value is not None and start is not None and value < start:
             raise ValueError("end_date must not be before start_date")
-        if (self.estimated_cost is None) != (self.currency is None):
-            raise ValueError("estimated_cost and currency go together")
-        for name in ("participating_components", "countries", "post_ids",
-                     "strategic_goal_codes", "tags"):
-            ensure_unique(getattr(self, name), name)
-        return self
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _cost_has_currency(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if (info.data.get("estimated_cost") is None) != (value is None):
+            raise ValueError("estimated_cost and currency must be given together")
+        return value
+
+    @field_validator("participating_components", "countries", "post_ids", "strategic_goal_codes", "tags")
+    @classmethod
+    def _no_repeats(cls, value: list[Any], info: ValidationInfo) -> list[Any]:
+        ensure_unique(value, str(info.field_name))
+        return value
 
 
 ActivityPatch = partial(ActivityCreate, "ActivityPatch")

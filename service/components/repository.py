@@ -25,9 +25,7 @@ class ComponentStore(RecordStore):
     patch_model = ComponentPatch
     singular = "component"
 
-    async def check_references(
-        self, session: AsyncSession, values: Row, current: Row | None
-    ) -> None:
+    async def check_references(self, session: AsyncSession, values: Row, current: Row | None) -> None:
         if current is not None and values["code"] != current["code"]:
             raise invalid(["body", "code"], "a component's code cannot change")
         successor = values["successor_code"]
@@ -35,5 +33,10 @@ class ComponentStore(RecordStore):
             return
         if successor == values["code"]:
             raise invalid(["body", "successor_code"], "a component cannot succeed itself")
-        await check_components(session, "successor_code", [successor], scalar=True,
-                               allow_retired=frozenset([successor]))
+        await check_components(
+            session,
+            "successor_code",
+            [successor],
+            scalar=True,
+            allow_retired=frozenset([successor]),
+        )

@@ -22,8 +22,7 @@ store = ComponentStore()
 TABLE = Component.__table__
 
 
-@router.get("", response_model=Page[ComponentRead], responses=READ_ERRORS,
-            operation_id="list_components")
+@router.get("", response_model=Page[ComponentRead], responses=READ_ERRORS, operation_id="list_components")
 async def list_components(
     request: Request,
     session: SessionDep,

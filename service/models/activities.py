@@ -31,8 +31,9 @@ class Activity(RecordMixin, ArchiveMixin, Base):
         CheckConstraint(in_list("activity_type", ActivityType), name="activity_type"),
         CheckConstraint(in_list("status", ActivityStatus), name="status"),
         CheckConstraint(in_list("sensitivity", Sensitivity), name="sensitivity"),
-        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
-                        name="dates_ordered"),
+        CheckConstraint(
+            "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"
+        ),
         CheckConstraint("(estimated_cost IS NULL) = (currency IS NULL)", name="cost_has_currency"),
         CheckConstraint("estimated_cost IS NULL OR estimated_cost >= 0", name="cost_not_negative"),
         Index("ix_activities_lead_component_id", "lead_component", "id"),
@@ -42,8 +43,12 @@ class Activity(RecordMixin, ArchiveMixin, Base):
         Index("ix_activities_created_at_id", "created_at", "id"),
         Index("ix_activities_title_id", "title", "id"),
         Index("ix_activities_countries", "countries", postgresql_using="gin"),
-        Index("ix_activities_partners", "foreign_partners", postgresql_using="gin",
-              postgresql_ops={"foreign_partners": "jsonb_path_ops"}),
+        Index(
+            "ix_activities_partners",
+            "foreign_partners",
+            postgresql_using="gin",
+            postgresql_ops={"foreign_partners": "jsonb_path_ops"},
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
@@ -57,12 +62,8 @@ class Activity(RecordMixin, ArchiveMixin, Base):
         ARRAY(String(16)), nullable=False, server_default="{}"
     )
     countries: Mapped[list[str]] = mapped_column(ARRAY(String(2)), nullable=False)
-    post_ids: Mapped[list[uuid.UUID]] = mapped_column(
-        ARRAY(Uuid), nullable=False, server_default="{}"
-    )
-    foreign_partners: Mapped[list[dict[str, Any]]] = mapped_column(
-        JSONB, nullable=False, server_default="[]"
-    )
+    post_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False, server_default="{}")
+    foreign_partners: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default="[]")
     strategic_goal_codes: Mapped[list[str]] = mapped_column(
         ARRAY(String(32)), nullable=False, server_default="{}"
     )

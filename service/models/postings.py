@@ -29,12 +29,15 @@ class Posting(RecordMixin, ArchiveMixin, Base):
         CheckConstraint(in_list("status", PostingStatus), name="status"),
         CheckConstraint(in_list("nsdd38_status", Nsdd38Status), name="nsdd38_status"),
         CheckConstraint("fte > 0 AND fte <= 1", name="fte_range"),
-        CheckConstraint("tour_end IS NULL OR tour_start IS NULL OR tour_end >= tour_start",
-                        name="tour_ordered"),
+        CheckConstraint(
+            "tour_end IS NULL OR tour_start IS NULL OR tour_end >= tour_start", name="tour_ordered"
+        ),
         CheckConstraint("(annual_cost IS NULL) = (currency IS NULL)", name="cost_has_currency"),
         CheckConstraint("annual_cost IS NULL OR annual_cost >= 0", name="cost_not_negative"),
-        CheckConstraint(f"status <> 'filled' OR {in_list('nsdd38_status', NSDD38_CLEARED)}",
-                        name="filled_needs_nsdd38"),
+        CheckConstraint(
+            f"status <> 'filled' OR {in_list('nsdd38_status', NSDD38_CLEARED)}",
+            name="filled_needs_nsdd38",
+        ),
         Index("ix_postings_component_id", "component", "id"),
         Index("ix_postings_post_id_id", "post_id", "id"),
         Index("ix_postings_status_id", "status", "id"),
@@ -58,6 +61,4 @@ class Posting(RecordMixin, ArchiveMixin, Base):
     tour_end: Mapped[date | None] = mapped_column(Date)
     annual_cost: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
-    activity_ids: Mapped[list[uuid.UUID]] = mapped_column(
-        ARRAY(Uuid), nullable=False, server_default="{}"
-    )
+    activity_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False, server_default="{}")

@@ -49,21 +49,15 @@ class Recommendation(RecordMixin, ArchiveMixin, Base):
     title: Mapped[str] = mapped_column(String(300), nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
     text_is_summary: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    responsible_component: Mapped[str] = mapped_column(
-        ForeignKey("components.code"), nullable=False
-    )
+    responsible_component: Mapped[str] = mapped_column(ForeignKey("components.code"), nullable=False)
     concurrence: Mapped[str] = mapped_column(String(20), nullable=False)
     status: Mapped[str] = mapped_column(String(30), nullable=False)
     priority: Mapped[bool] = mapped_column(Boolean, nullable=False)
     corrective_action_plan: Mapped[str | None] = mapped_column(Text)
     target_date: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
-    activity_ids: Mapped[list[uuid.UUID]] = mapped_column(
-        ARRAY(Uuid), nullable=False, server_default="{}"
-    )
-    posting_ids: Mapped[list[uuid.UUID]] = mapped_column(
-        ARRAY(Uuid), nullable=False, server_default="{}"
-    )
+    activity_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False, server_default="{}")
+    posting_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False, server_default="{}")
 
 
 class RecommendationUpdate(Base):
@@ -76,15 +70,11 @@ class RecommendationUpdate(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
-    recommendation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("recommendations.id"), nullable=False
-    )
+    recommendation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recommendations.id"), nullable=False)
     from_status: Mapped[str] = mapped_column(String(30), nullable=False)
     to_status: Mapped[str] = mapped_column(String(30), nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
     evidence_url: Mapped[str | None] = mapped_column(String(2000))
-    at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     actor_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     actor_name: Mapped[str] = mapped_column(String(100), nullable=False)

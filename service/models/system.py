@@ -61,9 +61,7 @@ class AuditEntry(Base):
     record_id: Mapped[str] = mapped_column(String(64), nullable=False)
     action: Mapped[str] = mapped_column(String(20), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     actor_name: Mapped[str] = mapped_column(String(100), nullable=False)
     request_id: Mapped[str | None] = mapped_column(String(100))

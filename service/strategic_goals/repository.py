@@ -28,8 +28,6 @@ class StrategicGoalStore(RecordStore):
     patch_model = StrategicGoalPatch
     singular = "strategic_goal"
 
-    async def check_references(
-        self, session: AsyncSession, values: Row, current: Row | None
-    ) -> None:
+    async def check_references(self, session: AsyncSession, values: Row, current: Row | None) -> None:
         if current is not None and values["code"] != current["code"]:
             raise invalid(["body", "code"], "a strategic goal's code cannot change")

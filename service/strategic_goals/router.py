@@ -22,8 +22,12 @@ store = StrategicGoalStore()
 TABLE = store.spec.table
 
 
-@router.get("", response_model=Page[StrategicGoalRead], responses=READ_ERRORS,
-            operation_id="list_strategic_goals")
+@router.get(
+    "",
+    response_model=Page[StrategicGoalRead],
+    responses=READ_ERRORS,
+    operation_id="list_strategic_goals",
+)
 async def list_strategic_goals(
     request: Request,
     session: SessionDep,
