@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=15_000, ge=100)
     auth_cache_seconds: float = Field(default=5.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_import_bytes: int = Field(default=256 * 1_048_576, ge=1024)
     retry_after_seconds: int = Field(default=5, ge=1)
 
 

@@ -102,7 +102,7 @@ def decode_cursor(cursor: str, sort: Sort, id_column: KeyedColumnElement[Any]) -
         return _typed(sort.column, payload["v"]), _typed(id_column, payload["i"])
     except BadRequest:
         raise
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadRequest("The cursor is not valid; use next_cursor exactly as returned.") from exc
 
 

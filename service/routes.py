@@ -177,6 +177,7 @@ def add_archive(router: APIRouter, store: RecordStore) -> None:
         store.ensure_can_write(principal, current)
         check_if_match(tag, current["version"])
         if current["archived_at"] is None:
+            await store.check_archivable(session, current)
             await records.set_archived(session, store.spec, current, True, principal)
             await session.commit()
         return Response(status_code=204)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
-from service.errors import Unprocessable, invalid
+from service.errors import Conflict, Unprocessable, invalid
 from service.models import Component
 from service.records import ResourceSpec, Row
 
@@ -53,6 +53,9 @@ class RecordStore:
     async def check_references(self, session: AsyncSession, values: Row, current: Row | None) -> None:
         """422 for references to unknown or archived records (override per resource)."""
 
+    async def check_archivable(self, session: AsyncSession, row: Row) -> None:
+        """409 when live records still point here (override per resource)."""
+
     def to_read(self, row: Row) -> BaseModel:
         return self.read_model.model_validate(row)
 
@@ -86,6 +89,17 @@ async def check_components(
             successor = known[code].successor_code
             hint = f"; its work moved to {successor}" if successor else ""
             raise invalid(loc, f"component '{code}' is retired{hint}")
+
+
+async def refuse_if_referenced(session: AsyncSession, what: str, referrers: list[tuple[str, Any]]) -> None:
+    """409 naming who still links to a record that is about to be archived."""
+    found = []
+    for label, condition in referrers:
+        count = await session.scalar(select(func.count()).where(condition))
+        if count:
+            found.append(f"{count} live {label}")
+    if found:
+        raise Conflict(f"Cannot archive this {what}: {', '.join(found)} still refer to it.")
 
 
 async def check_live_ids(session: AsyncSession, table: Any, field: str, ids: list[Any], what: str) -> None:

@@ -1,0 +1,75 @@
+"""/api/v1/changes: one ordered feed of every create, update, archive and restore."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from service.auth import CurrentKey
+from service.changes.repository import changes_after
+from service.db import SessionDep
+from service.history import SEQ, SEQ_SORT
+from service.http import error_responses
+from service.pagination import Cursor, Limit, decode_cursor, encode_cursor
+from service.types import Timestamp
+
+router = APIRouter(tags=["changes"])
+
+
+class FeedResource(StrEnum):
+    """The collections whose changes appear in the feed."""
+
+    activities = "activities"
+    postings = "postings"
+    recommendations = "recommendations"
+    posts = "posts"
+    components = "components"
+    strategic_goals = "strategic-goals"
+    overlaps = "overlaps"
+
+
+class Change(BaseModel):
+    seq: int
+    resource: str
+    id: str
+    action: str
+    at: Timestamp
+    version: int
+
+
+class ChangePage(BaseModel):
+    """`next_cursor` is never null: on the last page it is where to resume polling."""
+
+    items: list[Change]
+    next_cursor: str
+
+
+@router.get(
+    "/changes",
+    response_model=ChangePage,
+    operation_id="list_changes",
+    responses=error_responses(400, 401, 422, 503),
+)
+async def list_changes(
+    request: Request,
+    session: SessionDep,
+    _: CurrentKey,
+    after: Cursor = None,
+    resource: Annotated[list[FeedResource], Query(max_length=10)] = [],  # noqa: B006
+    limit: Limit = 50,
+) -> JSONResponse:
+    """Changes after a cursor, oldest first; remember next_cursor and poll with it."""
+    after_seq = decode_cursor(after, SEQ_SORT, SEQ)[1] if after else 0
+    rows = await changes_after(session, after_seq, [r.value for r in resource], limit)
+    last_seq = rows[-1]["seq"] if rows else after_seq
+    items = [Change(id=str(r["record_id"]), **{k: v for k, v in r.items() if k != "record_id"}) for r in rows]
+    next_cursor = encode_cursor(SEQ_SORT, last_seq, last_seq)
+    body = ChangePage(items=items, next_cursor=next_cursor).model_dump(mode="json")
+    # A full page means more may be waiting now; a short one means "poll again later".
+    full = len(rows) == limit
+    headers = {"Link": f'<{request.url.include_query_params(after=next_cursor)}>; rel="next"'} if full else {}
+    return JSONResponse(body, headers=headers)
