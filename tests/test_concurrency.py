@@ -1,0 +1,145 @@
+"""Races against real commits: If-Match, idempotent retries, and the change feed under concurrent writers."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import String, cast, func, select, text, update
+
+from service import records
+from service.activities.repository import ActivityStore
+from service.auth import Principal
+from service.models import Activity, AuditEntry, IdempotencyRecord
+from service.vocab import Role
+from tests.factories import activity
+from tests.isolated import Isolated, isolated_world
+
+API = "/api/v1/activities"
+
+
+@pytest.fixture(scope="module")
+async def world() -> AsyncIterator[Isolated]:
+    async for made in isolated_world():
+        yield made
+
+
+async def test_two_patches_with_one_etag_exactly_one_wins(world: Isolated) -> None:
+    for round_ in range(10):
+        made = await world.client.post(API, json=activity(), headers=world.headers["cbp"])
+        url = f"{API}/{made.json()['id']}"
+        headers = {**world.headers["cbp"], "If-Match": '"1"'}
+        first, second = await asyncio.gather(
+            world.client.patch(url, json={"title": f"A{round_}"}, headers=headers),
+            world.client.patch(url, json={"title": f"B{round_}"}, headers=headers),
+        )
+        assert sorted([first.status_code, second.status_code]) == [200, 412]
+        history = (await world.client.get(f"{url}/history", headers=world.headers["cbp"])).json()["items"]
+        assert [h["action"] for h in history] == ["create", "update"]
+        winner = first if first.status_code == 200 else second
+        assert (await world.client.get(url, headers=world.headers["cbp"])).json()["title"] == winner.json()["title"]
+
+
+async def count_identifier(world: Isolated, identifier: str) -> tuple[int, int]:
+    async with world.maker() as session:
+        rows = await session.scalar(select(func.count()).where(Activity.identifier == identifier))
+        ids = select(cast(Activity.id, String)).where(Activity.identifier == identifier)
+        audits = await session.scalar(select(func.count()).where(AuditEntry.record_id.in_(ids)))
+        return int(rows or 0), int(audits or 0)
+
+
+async def test_ten_concurrent_retries_make_one_record(world: Isolated) -> None:
+    body = activity(identifier="IDEM-RACE")
+    headers = {**world.headers["cbp"], "Idempotency-Key": "race-1"}
+    responses = await asyncio.gather(*(world.client.post(API, json=body, headers=headers) for _ in range(10)))
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}, statuses
+    assert await count_identifier(world, "IDEM-RACE") == (1, 1)
+    created = [r for r in responses if r.status_code == 201]
+    assert len({r.content for r in created}) == 1  # replays are byte-identical
+    replay = await world.client.post(API, json=body, headers=headers)
+    assert replay.status_code == 201 and replay.headers["idempotent-replayed"] == "true"
+    assert replay.content == created[0].content and replay.headers["location"] == created[0].headers["location"]
+
+
+async def test_same_key_other_body_is_422_and_scoped_per_api_key(world: Isolated) -> None:
+    headers = {**world.headers["cbp"], "Idempotency-Key": "scoped-1"}
+    first = await world.client.post(API, json=activity(identifier="IDEM-A"), headers=headers)
+    assert first.status_code == 201
+    other = await world.client.post(API, json=activity(identifier="IDEM-B"), headers=headers)
+    assert other.status_code == 422
+    assert await count_identifier(world, "IDEM-B") == (0, 0)
+    # The same idempotency key from another API key is another key altogether.
+    theirs = {**world.headers["cbp2"], "Idempotency-Key": "scoped-1"}
+    assert (await world.client.post(API, json=activity(identifier="IDEM-B"), headers=theirs)).status_code == 201
+
+
+async def test_failed_attempt_is_not_replayed_and_expired_keys_start_afresh(world: Isolated) -> None:
+    await world.client.post(API, json=activity(identifier="IDEM-TAKEN"), headers=world.headers["cbp"])
+    headers = {**world.headers["cbp"], "Idempotency-Key": "fails-first"}
+    clash = await world.client.post(API, json=activity(identifier="IDEM-TAKEN"), headers=headers)
+    assert clash.status_code == 409
+    async with world.maker() as session:
+        stored = await session.scalar(
+            select(func.count()).where(IdempotencyRecord.idempotency_key == "fails-first"))
+        assert stored == 0
+    ok = await world.client.post(API, json=activity(identifier="IDEM-LATER"), headers=headers)
+    assert ok.status_code == 201 and "idempotent-replayed" not in ok.headers
+    async with world.maker() as session:
+        await session.execute(update(IdempotencyRecord).where(IdempotencyRecord.idempotency_key == "fails-first")
+                              .values(created_at=func.now() - text("interval '25 hours'")))
+        await session.commit()
+    fresh = await world.client.post(API, json=activity(identifier="IDEM-AFTER"), headers=headers)
+    assert fresh.status_code == 201 and "idempotent-replayed" not in fresh.headers
+
+
+async def slow_writer(world: Isolated, writer: int, count: int) -> None:
+    """Writes through the service's own code, pausing between the audit insert and the commit:
+    exactly the window in which a naive sequence lets a poller skip a change."""
+    store = ActivityStore()
+    actor = Principal(key_id=None, name=f"writer-{writer}", role=Role.admin, component=None)  # type: ignore[arg-type]
+    for n in range(count):
+        body = store.create_model.model_validate(activity(identifier=f"FEED-{writer}-{n}")).model_dump()
+        async with world.maker() as session:
+            await records.create(session, store.spec, body, actor)
+            await asyncio.sleep(random.uniform(0, 0.01))
+            await session.commit()
+
+
+async def test_change_feed_poller_never_skips_under_concurrent_writers(world: Isolated) -> None:
+    start = (await world.client.get("/api/v1/changes", params={"limit": 200}, headers=world.headers["admin"]))
+    cursor = start.json()["next_cursor"]
+    while start.json()["items"]:  # drain what earlier tests wrote
+        start = await world.client.get("/api/v1/changes", params={"after": cursor, "limit": 200},
+                                       headers=world.headers["admin"])
+        cursor = start.json()["next_cursor"]
+    writers = asyncio.gather(*(slow_writer(world, w, 15) for w in range(6)))
+    seen: list[int] = []
+    while True:
+        done = writers.done()
+        page = (await world.client.get("/api/v1/changes", params={"after": cursor, "limit": 7},
+                                       headers=world.headers["admin"])).json()
+        seen += [item["seq"] for item in page["items"]]
+        assert page["next_cursor"]  # never null, even on an empty page
+        cursor = page["next_cursor"]
+        if done and not page["items"]:
+            break
+        await asyncio.sleep(0.002)
+    await writers
+    assert seen == sorted(seen) and len(seen) == len(set(seen))
+    async with world.maker() as session:
+        expected = (await session.execute(
+            select(AuditEntry.seq).where(AuditEntry.actor_name.like("writer-%")).order_by(AuditEntry.seq)
+        )).scalars().all()
+    assert seen == list(expected) and len(seen) == 90
+
+
+async def test_change_feed_filters_by_resource(world: Isolated) -> None:
+    page = await world.client.get("/api/v1/changes", params={"resource": "posts"}, headers=world.headers["admin"])
+    assert page.status_code == 200 and all(i["resource"] == "posts" for i in page.json()["items"])
+    bad = await world.client.get("/api/v1/changes", params={"resource": "secrets"}, headers=world.headers["admin"])
+    assert bad.status_code == 422
+    tampered = await world.client.get("/api/v1/changes", params={"after": "zzzz"}, headers=world.headers["admin"])
+    assert tampered.status_code == 400
