@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
 
 from service.config import Settings
 from service.embedded import embedded_url
+
+log = logging.getLogger("service.db")
 
 
 def normalize_url(url: str) -> str:
@@ -61,8 +65,16 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; writes commit explicitly, anything uncommitted is rolled back."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with maker() as session:
+    session = maker()
+    try:
         yield session
+    finally:
+        try:
+            await session.close()
+        except (DBAPIError, OSError):
+            # The connection died under us (database restart): SQLAlchemy has already invalidated
+            # it, there is nothing left to roll back, and the response has been decided.
+            log.warning("session close failed on a dead connection")
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -46,8 +46,11 @@ async def isolated_world() -> AsyncIterator[Isolated]:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             world = Isolated(url=url, engine=engine, maker=maker, client=client)
             async with maker() as session:
-                for label, role, component in (("admin", Role.admin, None), ("cbp", Role.editor, "CBP"),
-                                               ("cbp2", Role.editor, "CBP")):
+                for label, role, component in (
+                    ("admin", Role.admin, None),
+                    ("cbp", Role.editor, "CBP"),
+                    ("cbp2", Role.editor, "CBP"),
+                ):
                     _, key = await create_key(session, name=f"iso-{label}", role=role, component=component)
                     world.headers[label] = {"Authorization": f"Bearer {key}"}
                 await session.commit()

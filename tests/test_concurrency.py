@@ -39,7 +39,9 @@ async def test_two_patches_with_one_etag_exactly_one_wins(world: Isolated) -> No
         history = (await world.client.get(f"{url}/history", headers=world.headers["cbp"])).json()["items"]
         assert [h["action"] for h in history] == ["create", "update"]
         winner = first if first.status_code == 200 else second
-        assert (await world.client.get(url, headers=world.headers["cbp"])).json()["title"] == winner.json()["title"]
+        assert (await world.client.get(url, headers=world.headers["cbp"])).json()["title"] == winner.json()[
+            "title"
+        ]
 
 
 async def count_identifier(world: Isolated, identifier: str) -> tuple[int, int]:
@@ -61,7 +63,9 @@ async def test_ten_concurrent_retries_make_one_record(world: Isolated) -> None:
     assert len({r.content for r in created}) == 1  # replays are byte-identical
     replay = await world.client.post(API, json=body, headers=headers)
     assert replay.status_code == 201 and replay.headers["idempotent-replayed"] == "true"
-    assert replay.content == created[0].content and replay.headers["location"] == created[0].headers["location"]
+    assert (
+        replay.content == created[0].content and replay.headers["location"] == created[0].headers["location"]
+    )
 
 
 async def test_same_key_other_body_is_422_and_scoped_per_api_key(world: Isolated) -> None:
@@ -73,7 +77,9 @@ async def test_same_key_other_body_is_422_and_scoped_per_api_key(world: Isolated
     assert await count_identifier(world, "IDEM-B") == (0, 0)
     # The same idempotency key from another API key is another key altogether.
     theirs = {**world.headers["cbp2"], "Idempotency-Key": "scoped-1"}
-    assert (await world.client.post(API, json=activity(identifier="IDEM-B"), headers=theirs)).status_code == 201
+    assert (
+        await world.client.post(API, json=activity(identifier="IDEM-B"), headers=theirs)
+    ).status_code == 201
 
 
 async def test_failed_attempt_is_not_replayed_and_expired_keys_start_afresh(world: Isolated) -> None:
@@ -83,13 +89,17 @@ async def test_failed_attempt_is_not_replayed_and_expired_keys_start_afresh(worl
     assert clash.status_code == 409
     async with world.maker() as session:
         stored = await session.scalar(
-            select(func.count()).where(IdempotencyRecord.idempotency_key == "fails-first"))
+            select(func.count()).where(IdempotencyRecord.idempotency_key == "fails-first")
+        )
         assert stored == 0
     ok = await world.client.post(API, json=activity(identifier="IDEM-LATER"), headers=headers)
     assert ok.status_code == 201 and "idempotent-replayed" not in ok.headers
     async with world.maker() as session:
-        await session.execute(update(IdempotencyRecord).where(IdempotencyRecord.idempotency_key == "fails-first")
-                              .values(created_at=func.now() - text("interval '25 hours'")))
+        await session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.idempotency_key == "fails-first")
+            .values(created_at=func.now() - text("interval '25 hours'"))
+        )
         await session.commit()
     fresh = await world.client.post(API, json=activity(identifier="IDEM-AFTER"), headers=headers)
     assert fresh.status_code == 201 and "idempotent-replayed" not in fresh.headers
@@ -109,18 +119,22 @@ async def slow_writer(world: Isolated, writer: int, count: int) -> None:
 
 
 async def test_change_feed_poller_never_skips_under_concurrent_writers(world: Isolated) -> None:
-    start = (await world.client.get("/api/v1/changes", params={"limit": 200}, headers=world.headers["admin"]))
+    start = await world.client.get("/api/v1/changes", params={"limit": 200}, headers=world.headers["admin"])
     cursor = start.json()["next_cursor"]
     while start.json()["items"]:  # drain what earlier tests wrote
-        start = await world.client.get("/api/v1/changes", params={"after": cursor, "limit": 200},
-                                       headers=world.headers["admin"])
+        start = await world.client.get(
+            "/api/v1/changes", params={"after": cursor, "limit": 200}, headers=world.headers["admin"]
+        )
         cursor = start.json()["next_cursor"]
     writers = asyncio.gather(*(slow_writer(world, w, 15) for w in range(6)))
     seen: list[int] = []
     while True:
         done = writers.done()
-        page = (await world.client.get("/api/v1/changes", params={"after": cursor, "limit": 7},
-                                       headers=world.headers["admin"])).json()
+        page = (
+            await world.client.get(
+                "/api/v1/changes", params={"after": cursor, "limit": 7}, headers=world.headers["admin"]
+            )
+        ).json()
         seen += [item["seq"] for item in page["items"]]
         assert page["next_cursor"]  # never null, even on an empty page
         cursor = page["next_cursor"]
@@ -130,16 +144,30 @@ async def test_change_feed_poller_never_skips_under_concurrent_writers(world: Is
     await writers
     assert seen == sorted(seen) and len(seen) == len(set(seen))
     async with world.maker() as session:
-        expected = (await session.execute(
-            select(AuditEntry.seq).where(AuditEntry.actor_name.like("writer-%")).order_by(AuditEntry.seq)
-        )).scalars().all()
+        expected = (
+            (
+                await session.execute(
+                    select(AuditEntry.seq)
+                    .where(AuditEntry.actor_name.like("writer-%"))
+                    .order_by(AuditEntry.seq)
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert seen == list(expected) and len(seen) == 90
 
 
 async def test_change_feed_filters_by_resource(world: Isolated) -> None:
-    page = await world.client.get("/api/v1/changes", params={"resource": "posts"}, headers=world.headers["admin"])
+    page = await world.client.get(
+        "/api/v1/changes", params={"resource": "posts"}, headers=world.headers["admin"]
+    )
     assert page.status_code == 200 and all(i["resource"] == "posts" for i in page.json()["items"])
-    bad = await world.client.get("/api/v1/changes", params={"resource": "secrets"}, headers=world.headers["admin"])
+    bad = await world.client.get(
+        "/api/v1/changes", params={"resource": "secrets"}, headers=world.headers["admin"]
+    )
     assert bad.status_code == 422
-    tampered = await world.client.get("/api/v1/changes", params={"after": "zzzz"}, headers=world.headers["admin"])
+    tampered = await world.client.get(
+        "/api/v1/changes", params={"after": "zzzz"}, headers=world.headers["admin"]
+    )
     assert tampered.status_code == 400
