@@ -23,6 +23,7 @@ from service.config import get_settings
 from service.db import SessionDep
 from service.errors import Forbidden, Unauthorized
 from service.models import ApiKey
+from service.request_context import set_key_id
 from service.vocab import Role
 
 KEY_PREFIX = "oia_"
@@ -118,6 +119,7 @@ async def current_principal(
         key_cache.put(key_hash, principal, get_settings().auth_cache_seconds)
     if principal is None:
         raise Unauthorized("The API key is unknown or revoked.", headers=challenge)
+    set_key_id(principal.key_id)
     return principal
 
 

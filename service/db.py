@@ -62,6 +62,15 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+async def close_quietly(session: AsyncSession) -> None:
+    try:
+        await session.close()
+    except (DBAPIError, OSError):
+        # The connection died under us (database restart): SQLAlchemy has already invalidated
+        # it, there is nothing left to roll back, and the response has been decided.
+        log.warning("session close failed on a dead connection")
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; writes commit explicitly, anything uncommitted is rolled back."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
@@ -69,12 +78,24 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     try:
         yield session
     finally:
-        try:
-            await session.close()
-        except (DBAPIError, OSError):
-            # The connection died under us (database restart): SQLAlchemy has already invalidated
-            # it, there is nothing left to roll back, and the response has been decided.
-            log.warning("session close failed on a dead connection")
+        await close_quietly(session)
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for read-only routes: autocommit, so a read costs no BEGIN/ROLLBACK round trips.
+    Each read is one statement, which PostgreSQL runs on one consistent snapshot anyway."""
+    state = request.app.state
+    maker: async_sessionmaker[AsyncSession] = getattr(state, "read_sessionmaker", state.sessionmaker)
+    session = maker()
+    try:
+        yield session
+    finally:
+        await close_quietly(session)
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]

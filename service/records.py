@@ -147,6 +147,29 @@ async def set_archived(
     return row
 
 
+def _page_statement(
+    spec: ResourceSpec,
+    columns: list[Any],
+    where: list[ColumnElement[bool]],
+    sort: Sort,
+    cursor: str | None,
+    limit: int,
+) -> Any:
+    conditions = list(where)
+    if cursor is not None:
+        after = decode_cursor(cursor, sort, spec.key_column)
+        conditions.append(keyset_after(sort, spec.key_column, after))
+    # One extra row says whether there is a next page, without a COUNT.
+    return select(*columns).where(*conditions).order_by(*order_by(sort, spec.key_column)).limit(limit + 1)
+
+
+def _next_cursor(sort: Sort, rows: list[Any], limit: int, key: str) -> str | None:
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor(sort, last[sort.name], last[key])
+
+
 async def page(
     session: AsyncSession,
     spec: ResourceSpec,
@@ -156,20 +179,36 @@ async def page(
     limit: int,
 ) -> tuple[list[Row], str | None]:
     """One keyset page of rows matching `where`, and the cursor of the next page (or None)."""
-    conditions = list(where)
-    if cursor is not None:
-        conditions.append(keyset_after(sort, spec.key_column, decode_cursor(cursor, sort, spec.key_column)))
-    stmt = (
-        select(spec.table)
-        .where(*conditions)
-        .order_by(*order_by(sort, spec.key_column))
-        .limit(limit + 1)  # one extra row says whether there is a next page, without a COUNT
-    )
+    stmt = _page_statement(spec, [spec.table], where, sort, cursor, limit)
     rows = [dict(r._mapping) for r in (await session.execute(stmt)).all()]
-    if len(rows) <= limit:
-        return rows, None
-    last = rows[limit - 1]
-    return rows[:limit], encode_cursor(sort, last[sort.name], last[spec.key])
+    return rows[:limit], _next_cursor(sort, rows, limit, spec.key)
+
+
+async def page_json(
+    session: AsyncSession,
+    spec: ResourceSpec,
+    projection: ColumnElement[str],
+    where: list[ColumnElement[bool]],
+    sort: Sort,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[str], str | None]:
+    """The same page, each row as the JSON text PostgreSQL built for it."""
+    columns = [projection.label("doc"), sort.column.label(sort.name)]
+    if sort.name != spec.key:
+        columns.append(spec.key_column)
+    stmt = _page_statement(spec, columns, where, sort, cursor, limit)
+    rows = [r._mapping for r in (await session.execute(stmt)).all()]
+    return [r["doc"] for r in rows[:limit]], _next_cursor(sort, rows, limit, spec.key)
+
+
+async def fetch_json(
+    session: AsyncSession, spec: ResourceSpec, projection: ColumnElement[str], key: Any
+) -> tuple[str, int] | None:
+    """One record as JSON text built by PostgreSQL, with its version."""
+    stmt = select(projection, spec.table.c.version).where(spec.key_column == key)
+    row = (await session.execute(stmt)).first()
+    return (row[0], row[1]) if row else None
 
 
 def live_only(spec: ResourceSpec, include_archived: bool) -> list[ColumnElement[bool]]:

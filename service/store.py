@@ -5,14 +5,16 @@ Each resource's repository subclasses it and adds its own SQL: reference checks 
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
 from service.errors import Conflict, Unprocessable, invalid
+from service.json_sql import json_projection
 from service.models import Component
 from service.records import ResourceSpec, Row
 
@@ -55,6 +57,11 @@ class RecordStore:
 
     async def check_archivable(self, session: AsyncSession, row: Row) -> None:
         """409 when live records still point here (override per resource)."""
+
+    @cached_property
+    def projection(self) -> ColumnElement[str] | None:
+        """The read model rendered by PostgreSQL (None: this resource reads through pydantic)."""
+        return json_projection(self.spec.table, self.read_model)
 
     def to_read(self, row: Row) -> BaseModel:
         return self.read_model.model_validate(row)

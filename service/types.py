@@ -56,7 +56,8 @@ def _date_in_range(value: date) -> date:
 
 
 def _utc_z(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    # Always with microseconds, exactly as PostgreSQL renders them in service.json_sql.
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def Text(max_length: int, min_length: int = 0) -> Any:

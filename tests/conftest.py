@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from service.config import Settings
-from service.db import get_session, make_sessionmaker, normalize_url
+from service.db import get_read_session, get_session, make_sessionmaker, normalize_url
 from service.embedded import embedded_url
 from service.keys import create_key
 from service.main import create_app
@@ -111,6 +111,7 @@ def app(settings: Settings, session: AsyncSession, engine: AsyncEngine) -> Any:
             raise
 
     application.dependency_overrides[get_session] = test_session
+    application.dependency_overrides[get_read_session] = test_session
     return application
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from service import records
 from service.auth import CurrentKey
-from service.db import SessionDep
+from service.db import ReadSessionDep
 from service.filters import CountryFilter, IncludeArchived, UpdatedSince
 from service.pagination import Cursor, Limit, Page, SortParam, parse_sort
 from service.posts.repository import PostStore
 from service.posts.schemas import PostRead
-from service.routes import READ_ERRORS, add_record_routes, page_response
+from service.routes import READ_ERRORS, add_record_routes, list_response
 from service.types import Text
 from service.vocab import PostType
 
@@ -26,7 +26,7 @@ TABLE = store.spec.table
 @router.get("", response_model=Page[PostRead], responses=READ_ERRORS, operation_id="list_posts")
 async def list_posts(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     _: CurrentKey,
     country: CountryFilter = [],  # noqa: B006
     city: Annotated[list[Text(100, 1)], Query(max_length=50)] = [],  # noqa: B006
@@ -36,7 +36,7 @@ async def list_posts(
     sort: SortParam = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> JSONResponse:
+) -> Response:
     """List posts (sort: id, name, created_at, updated_at)."""
     where = records.live_only(store.spec, include_archived)
     if country:
@@ -48,8 +48,7 @@ async def list_posts(
     if updated_since is not None:
         where.append(TABLE.c.updated_at >= updated_since)
     order = parse_sort(sort, store.spec.sort_columns(), "id")
-    rows, next_cursor = await records.page(session, store.spec, where, order, cursor, limit)
-    return page_response(request, store, rows, next_cursor)
+    return await list_response(request, session, store, where, order, cursor, limit)
 
 
 add_record_routes(router, store)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from service import records
 from service.auth import CurrentKey
-from service.db import SessionDep
+from service.db import ReadSessionDep
 from service.filters import IncludeArchived, UpdatedSince
 from service.pagination import Cursor, Limit, Page, SortParam, parse_sort
-from service.routes import READ_ERRORS, add_record_routes, page_response
+from service.routes import READ_ERRORS, add_record_routes, list_response
 from service.strategic_goals.repository import StrategicGoalStore
 from service.strategic_goals.schemas import StrategicGoalRead
 from service.types import Text
@@ -30,7 +30,7 @@ TABLE = store.spec.table
 )
 async def list_strategic_goals(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     _: CurrentKey,
     framework: Annotated[list[Text(50, 1)], Query(max_length=20)] = [],  # noqa: B006
     updated_since: UpdatedSince = None,
@@ -38,7 +38,7 @@ async def list_strategic_goals(
     sort: SortParam = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> JSONResponse:
+) -> Response:
     """List strategic goals (sort: code, framework, updated_at)."""
     where = records.live_only(store.spec, include_archived)
     if framework:
@@ -46,8 +46,7 @@ async def list_strategic_goals(
     if updated_since is not None:
         where.append(TABLE.c.updated_at >= updated_since)
     order = parse_sort(sort, store.spec.sort_columns(), "code")
-    rows, next_cursor = await records.page(session, store.spec, where, order, cursor, limit)
-    return page_response(request, store, rows, next_cursor)
+    return await list_response(request, session, store, where, order, cursor, limit)
 
 
 add_record_routes(router, store)
