@@ -32,3 +32,35 @@ def post(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def posting(post_id: str, **overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    body: dict[str, Any] = {
+        "position_number": f"TEST-POS-{n:05d}",
+        "component": "CBP",
+        "post_id": post_id,
+        "position_title": "CBP Attaché",
+        "role": "component_attache",
+        "employment_category": "us_direct_hire",
+        "fte": 1,
+        "status": "approved",
+        "nsdd38_status": "approved",
+    }
+    body.update(overrides)
+    return body
+
+
+def recommendation(**overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    body: dict[str, Any] = {
+        "report_number": "TEST-REP-01",
+        "report_title": "A test report",
+        "report_date": "2020-01-15",
+        "number": n % 999 + 1,  # the schema caps numbers at 999
+        "title": f"Test recommendation {n}",
+        "text": "Do the thing the report asks.",
+        "responsible_component": "CBP",
+    }
+    body.update(overrides)
+    return body

@@ -1,0 +1,1 @@
+"""Postings: positions DHS holds abroad (never the people in them)."""

@@ -1,0 +1,88 @@
+"""`oia seed --recommendations`: OIG-08-71 loads once, audited, and a second load adds nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner
+
+from service.cli import app as cli
+from service.models import AuditEntry, Recommendation
+from service.seed.recommendations import REPORT_NUMBER, load_recommendations
+from tests.conftest import Keys
+from tests.factories import recommendation
+
+TABLE = Recommendation.__table__
+
+
+async def test_loads_18_once(session: AsyncSession) -> None:
+    assert await load_recommendations(session) == 18
+    assert await load_recommendations(session) == 0
+    rows = (await session.execute(select(TABLE).where(TABLE.c.report_number == REPORT_NUMBER))).all()
+    assert sorted(r.number for r in rows) == list(range(1, 19))  # 18 rows, no duplicates
+    for row in rows:
+        assert row.report_title == "Management of DHS International Activities and Interests"
+        assert row.report_date == date(2008, 6, 24)
+        assert row.text_is_summary and row.concurrence == "unknown" and row.status == "open_unresolved"
+        assert row.responsible_component in {"PLCY", "OIA", "MGMT"}
+        assert row.version == 1 and row.created_by == "seed" and row.closed_on is None
+    audits = (
+        await session.execute(
+            select(AuditEntry).where(
+                AuditEntry.resource == "recommendations", AuditEntry.actor_name == "seed"
+            )
+        )
+    ).scalars()
+    entries = list(audits)
+    assert len(entries) == 18
+    assert all(e.action == "create" and e.key_id is None and e.version == 1 for e in entries)
+
+
+async def test_keeps_rows_that_exist(client: httpx.AsyncClient, keys: Keys, session: AsyncSession) -> None:
+    body = recommendation(report_number=REPORT_NUMBER, number=5, title="Entered by hand")
+    created = await client.post("/api/v1/recommendations", json=body, headers=keys["admin"])
+    assert created.status_code == 201
+    assert await load_recommendations(session) == 17
+    await session.commit()
+    listed = await client.get(
+        f"/api/v1/recommendations?report_number={REPORT_NUMBER}&limit=50", headers=keys["reader"]
+    )
+    items = listed.json()["items"]
+    assert len(items) == 18
+    assert next(i for i in items if i["number"] == 5)["title"] == "Entered by hand"
+    total = await session.scalar(
+        select(func.count()).select_from(TABLE).where(TABLE.c.report_number == REPORT_NUMBER)
+    )
+    assert total == 18
+
+
+async def test_seeded_rows_follow_the_workflow(
+    client: httpx.AsyncClient, keys: Keys, session: AsyncSession
+) -> None:
+    await load_recommendations(session)
+    await session.commit()
+    listed = await client.get(
+        f"/api/v1/recommendations?report_number={REPORT_NUMBER}&responsible_component=OIA",
+        headers=keys["reader"],
+    )
+    rec = listed.json()["items"][0]
+    history = (
+        await client.get(f"/api/v1/recommendations/{rec['id']}/history", headers=keys["reader"])
+    ).json()
+    assert history["items"][0]["actor"] == {"key_id": None, "name": "seed"}
+    moved = await client.post(
+        f"/api/v1/recommendations/{rec['id']}/updates",
+        json={"to_status": "open_resolved"},
+        headers=keys["admin"],
+    )
+    assert moved.status_code == 201
+
+
+def test_cli_needs_a_data_set() -> None:
+    runner = CliRunner()
+    assert "--recommendations" in runner.invoke(cli, ["seed", "--help"]).output
+    result = runner.invoke(cli, ["seed"])
+    assert result.exit_code == 2
