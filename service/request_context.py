@@ -13,3 +13,26 @@ def current_request_id() -> str | None:
 
 def set_request_id(value: str | None) -> None:
     _request_id.set(value)
+
+
+# A mutable slot per request: auth may run in a copied context, yet the access log must see its write.
+_key_slot: ContextVar[dict[str, str] | None] = ContextVar("key_slot", default=None)
+
+
+def track_key_id() -> dict[str, str]:
+    """Open this request's key-id slot (the access-log middleware calls it first)."""
+    slot: dict[str, str] = {}
+    _key_slot.set(slot)
+    return slot
+
+
+def set_key_id(key_id: object) -> None:
+    """Record the calling key's id (never the key) for the access log; auth calls it."""
+    slot = _key_slot.get()
+    if slot is not None:
+        slot["key_id"] = str(key_id)
+
+
+def current_key_id() -> str | None:
+    slot = _key_slot.get()
+    return slot.get("key_id") if slot else None
