@@ -34,7 +34,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API key made with `oia ke
 class Principal:
     """Who is calling: the key's id and name, its role and (for editors) its component."""
 
-    key_id: uuid.UUID
+    key_id: uuid.UUID | None  # None: the CLI or a seed, not an API key
     name: str
     role: Role
     component: str | None

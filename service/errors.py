@@ -8,15 +8,19 @@ Retry-After, so clients back off instead of treating an outage as a bug.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from service.config import get_settings
 
@@ -202,11 +206,32 @@ async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
     return _from_problem(request, exc)
 
 
+def build_method_table(prefix: str, routers: Sequence[APIRouter]) -> list[tuple[re.Pattern[str], set[str]]]:
+    """(path regex, methods) for every API route, so a 405 can list all methods a path serves."""
+    table = []
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                regex, _, _ = compile_path(prefix + route.path)
+                table.append((regex, set(route.methods)))
+    return table
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method served at this path (Starlette's 405 names only the first route's)."""
+    table = getattr(request.app.state, "method_table", [])
+    methods = set().union(*(m for regex, m in table if regex.match(request.url.path)))
+    return ", ".join(sorted(methods))
+
+
 async def handle_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
     title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "HTTP Error")
-    return problem_response(request, exc.status_code, title, slug, str(exc.detail), headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return problem_response(request, exc.status_code, title, slug, str(exc.detail), headers=headers)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

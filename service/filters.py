@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.store import check_components
 from service.types import ComponentCode, CountryCode, Day
+
+_RFC3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 ComponentFilter = Annotated[
     list[ComponentCode], Query(max_length=50, description="Owning component; repeat for OR")
@@ -17,8 +20,17 @@ ComponentFilter = Annotated[
 CountryFilter = Annotated[
     list[CountryCode], Query(max_length=50, description="ISO 3166-1 alpha-2; repeat for OR")
 ]
+
+
+def _rfc3339_only(value: object) -> object:
+    """pydantic would read `0.5` as a Unix time; the contract says RFC 3339."""
+    if isinstance(value, str) and not _RFC3339_START.match(value):
+        raise ValueError("expected an RFC 3339 timestamp with offset, e.g. 2024-01-31T00:00:00Z")
+    return value
+
+
 UpdatedSince = Annotated[
-    AwareDatetime | None,
+    Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)] | None,
     Query(description="Only records changed at or after this RFC 3339 time (with offset)"),
 ]
 IncludeArchived = Annotated[bool, Query(description="Also list archived records")]

@@ -39,7 +39,18 @@ def partial(model: type[M], name: str) -> type[BaseModel]:
     for field_name, info in model.model_fields.items():
         inner = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         fields[field_name] = (Optional[inner], None)  # noqa: UP045 - built at runtime
-    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+    config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_patch_example(model)]})
+    return create_model(name, __config__=config, **fields)
+
+
+def _patch_example(model: type[BaseModel]) -> dict[str, Any]:
+    """A merge patch changing two fields of the create model's own example (or its first field)."""
+    extra = model.model_config.get("json_schema_extra")
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    if isinstance(examples, list) and examples and isinstance(examples[0], dict):
+        return dict(list(examples[0].items())[1:3])
+    from_fields = {name: info.examples[0] for name, info in model.model_fields.items() if info.examples}
+    return dict(list(from_fields.items())[:2])
 
 
 def ensure_unique(values: list[Any] | None, field: str) -> None:

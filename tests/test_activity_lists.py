@@ -84,6 +84,7 @@ async def test_updated_since(client: httpx.AsyncClient, keys: Keys, world: dict[
         {"limit": "abc"},
         {"active_on": "yesterday"},
         {"updated_since": "2024-01-01T00:00:00"},  # naive: ambiguous, refused
+        {"updated_since": "0.5"},  # not read as a Unix time
         {"sort": "colour"},
         {"include_archived": "maybe"},
     ],

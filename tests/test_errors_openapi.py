@@ -24,6 +24,9 @@ async def test_unknown_path_and_method(client: httpx.AsyncClient, keys: Keys) ->
     assert missing.json()["instance"] == "/api/v1/nothing-here"
     wrong = await client.put("/api/v1/activities", headers=keys["reader"])
     assert wrong.status_code == 405 and wrong.headers["content-type"] == PROBLEM
+    assert wrong.headers["allow"] == "GET, POST"  # every route at the path, not just the first
+    word = await client.patch("/api/v1/activities/import", headers=keys["admin"])
+    assert word.status_code == 405 and "POST" in word.headers["allow"]
 
 
 async def test_body_over_limit_is_413(client: httpx.AsyncClient, keys: Keys) -> None:

@@ -11,6 +11,19 @@ from service.types import ComponentCode, Text
 class ComponentCreate(StrictModel):
     """A DHS component; a retired one names its successor."""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "code": "NPPD",
+                    "name": "National Protection and Programs Directorate",
+                    "active": False,
+                    "successor_code": "CISA",
+                }
+            ]
+        }
+    }
+
     code: ComponentCode
     name: Text(200, 1)
     active: bool = True
