@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -63,9 +63,9 @@ async def test_filters(client: httpx.AsyncClient, keys: Keys, world: dict[str, s
 
 
 async def test_updated_since(client: httpx.AsyncClient, keys: Keys, world: dict[str, str]) -> None:
-    future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     assert await ids(client, keys, updated_since=future) == set()
-    past = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     assert set(world.values()) <= await ids(client, keys, updated_since=past)
 
 
