@@ -43,10 +43,5 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             for status, response in operation.get("responses", {}).items():
                 if status[0] in "45":
                     response["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}
-            for parameter in operation.get("parameters", []):
-                # Optional for FastAPI (so a missing one is our 428, not a generic 422), but a
-                # client must always send it: the document says so.
-                if parameter["in"] == "header" and parameter["name"] == "if-match":
-                    parameter["required"] = True
     app.openapi_schema = schema
     return schema
