@@ -94,6 +94,78 @@ def serve(
     )
 
 
+@app.command()
+def seed(
+    recommendations: Annotated[
+        bool, typer.Option("--recommendations", help="IG report OIG-08-71 and its 18 recommendations")
+    ] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="A synthetic world at the IG's 2008 size (empty database only)")
+    ] = False,
+    scale: Annotated[
+        float, typer.Option(min=0.01, max=100, help="Size of the --demo world; 1 = 2,000 officials")
+    ] = 1.0,
+) -> None:
+    """Load optional data sets; rows already there are left alone, so seeding twice is harmless."""
+    if not recommendations and not demo:
+        typer.echo("error: say what to load, e.g. --recommendations or --demo", err=True)
+        raise typer.Exit(2)
+    if demo:
+        from service.bulk.commands import run_demo
+
+        if code := run_demo(run_with_session, scale, typer.echo):
+            raise typer.Exit(code)
+    if not recommendations:
+        return
+    from service.seed.recommendations import RECOMMENDATIONS, REPORT_NUMBER, load_recommendations
+
+    added = run_with_session(load_recommendations)
+    typer.echo(f"{REPORT_NUMBER}: added {added} of {len(RECOMMENDATIONS)} recommendations")
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .ndjson file")],
+    resource: Annotated[str, typer.Option(help="The collection: activities, postings, posts, ...")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv or ndjson (default: by extension)")] = None,
+) -> None:
+    """Create every record in FILE, or none (one transaction, audited as the admin actor "cli")."""
+    from service.bulk.commands import run_import
+
+    raise typer.Exit(run_import(run_with_session, file, resource, fmt, typer.echo))
+
+
+@app.command("export")
+def export_file(
+    resource: Annotated[str, typer.Argument(help="The collection: activities, postings, posts, ...")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or ndjson")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="Write here instead of standard output")] = None,
+    include_archived: Annotated[bool, typer.Option(help="Also archived records")] = False,
+) -> None:
+    """Write every record of RESOURCE as CSV or NDJSON, streamed (as GET .../export does)."""
+    from service.bulk.commands import run_export
+
+    if fmt not in ("csv", "ndjson"):
+        raise typer.BadParameter("--format must be csv or ndjson")
+    raise typer.Exit(run_export(run_with_session, resource, fmt, include_archived, output, typer.echo))
+
+
+@app.command()
+def smoke(
+    base_url: Annotated[
+        str, typer.Option(help="Where the API answers", envvar="OIA_BASE_URL")
+    ] = "http://127.0.0.1:8000",
+    key: Annotated[str, typer.Option(help="An admin key", envvar="OIA_SMOKE_KEY")] = "",
+) -> None:
+    """Create, read, list, update and archive one record of each resource over HTTP; exit 1 on a failure."""
+    from service.smoke import run_smoke
+
+    if not key.strip():
+        typer.echo("error: --key (or OIA_SMOKE_KEY) is empty; see `oia keys create --help`", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(run_smoke(base_url, key.strip(), out=typer.echo))
+
+
 @keys_app.command("create")
 def keys_create(
     role: Annotated[Role, typer.Option(help="admin, editor or reader")],
@@ -144,3 +216,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")]) -> 
         typer.echo(f"error: no active key {key_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {key_id}")
+
+
+if __name__ == "__main__":
+    app()

@@ -5,17 +5,21 @@ No `from __future__ import annotations` here: FastAPI reads these closures' anno
 and they name the resource's own schemas.
 """
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.convertors import Convertor, register_url_convertor
 
 from service import idempotency, records
 from service.audit import jsonable
 from service.auth import CurrentKey
-from service.db import SessionDep
+from service.bulk.routes import add_bulk_routes
+from service.db import ReadSessionDep, SessionDep
 from service.errors import Conflict, NotFound
 from service.history import HistoryEntry, history_page
 from service.http import (
@@ -24,17 +28,47 @@ from service.http import (
     IfNoneMatch,
     check_if_match,
     error_responses,
+    etag,
     not_modified,
     not_modified_response,
     record_response,
     require_if_match,
     require_json,
 )
-from service.pagination import Cursor, Limit, Page, link_header
+from service.pagination import Cursor, Limit, Page, Sort, link_header
 from service.store import RecordStore
 
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503)
 READ_ERRORS = error_responses(400, 401, 404, 422, 503)
+
+
+class CodeConvertor(Convertor[str]):
+    """A reference code in a path; never one of the collection's own words (import, export...),
+    so `/strategic-goals/import` reaches its own route rather than `/{code}` (which would answer
+    PATCH on it with a 415 instead of a 405)."""
+
+    regex = r"(?!(?:import|export|coverage|summary)(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("code", CodeConvertor())
+
+
+def record_path(store: RecordStore, suffix: str = "") -> str:
+    """`/{id:uuid}` or `/{code:code}`: the converters keep sibling words out of the key."""
+    converter = "uuid" if store.spec.key == "id" else "code"
+    return f"/{{{store.spec.key}:{converter}}}{suffix}"
+
+
+def title_of(store: RecordStore) -> str:
+    """'an activity', 'a strategic goal': for summaries and docstrings."""
+    name = store.singular.replace("_", " ")
+    return ("an " if name[0] in "aeiou" else "a ") + name
 
 
 def key_param(store: RecordStore) -> Any:
@@ -81,7 +115,7 @@ def add_create(router: APIRouter, store: RecordStore) -> None:
         await session.commit()
         return response
 
-    create.__doc__ = f"Create a {store.singular}."
+    create.__doc__ = f"Create {title_of(store)}; an Idempotency-Key makes retries safe."
     router.add_api_route(
         "",
         create,
@@ -90,7 +124,7 @@ def add_create(router: APIRouter, store: RecordStore) -> None:
         response_model=store.read_model,
         responses=WRITE_ERRORS,
         operation_id=f"create_{store.singular}",
-        summary=f"Create a {store.singular}",
+        summary=f"Create {title_of(store)}",
         dependencies=[Depends(require_json)],
     )
 
@@ -99,22 +133,30 @@ def add_read(router: APIRouter, store: RecordStore) -> None:
     key_type = key_param(store)
 
     async def read(
-        key: key_type, session: SessionDep, _: CurrentKey, if_none_match: IfNoneMatch = None
+        key: key_type, session: ReadSessionDep, _: CurrentKey, if_none_match: IfNoneMatch = None
     ) -> Response:
-        row = await load(session, store, key, for_update=False)
-        if not_modified(if_none_match, row["version"]):
-            return not_modified_response(row["version"])
-        return record_response(store.to_read(row), row["version"])
+        if store.projection is None:
+            row = await load(session, store, key, for_update=False)
+            if not_modified(if_none_match, row["version"]):
+                return not_modified_response(row["version"])
+            return record_response(store.to_read(row), row["version"])
+        found = await records.fetch_json(session, store.spec, store.projection, key)
+        if found is None:
+            raise NotFound(f"No {store.singular} {key}.")
+        doc, version = found
+        if not_modified(if_none_match, version):
+            return not_modified_response(version)
+        return Response(doc, media_type="application/json", headers={"ETag": etag(version)})
 
-    read.__doc__ = f"Read one {store.singular} (archived ones too); sends its ETag."
+    read.__doc__ = f"Read {title_of(store)} (archived ones too); sends its ETag."
     router.add_api_route(
-        f"/{{{store.spec.key}}}",
+        record_path(store),
         read,
         methods=["GET"],
         response_model=store.read_model,
         responses={**READ_ERRORS, 304: {"description": "Not modified"}},
         operation_id=f"get_{store.singular}",
-        summary=f"Read a {store.singular}",
+        summary=f"Read {title_of(store)}",
     )
 
 
@@ -144,23 +186,24 @@ def add_update(router: APIRouter, store: RecordStore, before_write: Callable[...
         await session.commit()
         return record_response(store.to_read(row), row["version"])
 
-    patch.__doc__ = f"Change a {store.singular} with a JSON merge patch; needs If-Match."
+    patch.__doc__ = f"Change {title_of(store)} with a JSON merge patch; needs If-Match."
     router.add_api_route(
-        f"/{{{store.spec.key}}}",
+        record_path(store),
         patch,
         methods=["PATCH"],
         response_model=store.read_model,
         responses=WRITE_ERRORS,
         operation_id=f"update_{store.singular}",
-        summary=f"Update a {store.singular}",
+        summary=f"Update {title_of(store)}",
         dependencies=[Depends(require_json)],
         openapi_extra={
             "requestBody": {
+                "required": True,
                 "content": {
                     "application/merge-patch+json": {
                         "schema": {"$ref": f"#/components/schemas/{store.patch_model.__name__}"}
                     }
-                }
+                },
             }
         },
     )
@@ -182,16 +225,16 @@ def add_archive(router: APIRouter, store: RecordStore) -> None:
             await session.commit()
         return Response(status_code=204)
 
-    archive.__doc__ = f"Archive a {store.singular} (nothing is ever deleted); needs If-Match."
+    archive.__doc__ = f"Archive {title_of(store)} (nothing is ever deleted); needs If-Match."
     router.add_api_route(
-        f"/{{{store.spec.key}}}",
+        record_path(store),
         archive,
         methods=["DELETE"],
         status_code=204,
         response_class=Response,
         responses=WRITE_ERRORS,
         operation_id=f"archive_{store.singular}",
-        summary=f"Archive a {store.singular}",
+        summary=f"Archive {title_of(store)}",
     )
 
 
@@ -207,15 +250,15 @@ def add_restore(router: APIRouter, store: RecordStore) -> None:
             await session.commit()
         return record_response(store.to_read(row), row["version"])
 
-    restore.__doc__ = f"Bring an archived {store.singular} back (admin only)."
+    restore.__doc__ = f"Bring back an archived {store.singular.replace('_', ' ')} (admin only)."
     router.add_api_route(
-        f"/{{{store.spec.key}}}/restore",
+        record_path(store, "/restore"),
         restore,
         methods=["POST"],
         response_model=store.read_model,
         responses=WRITE_ERRORS,
         operation_id=f"restore_{store.singular}",
-        summary=f"Restore a {store.singular}",
+        summary=f"Restore {title_of(store)}",
     )
 
 
@@ -225,7 +268,7 @@ def add_history(router: APIRouter, store: RecordStore) -> None:
     async def history(
         key: key_type,
         request: Request,
-        session: SessionDep,
+        session: ReadSessionDep,
         _: CurrentKey,
         limit: Limit = 50,
         cursor: Cursor = None,
@@ -236,15 +279,15 @@ def add_history(router: APIRouter, store: RecordStore) -> None:
         result = await history_page(session, store.spec.name, str(key), limit, cursor)
         return JSONResponse(result.model_dump(mode="json"), headers=link_header(request, result.next_cursor))
 
-    history.__doc__ = f"Every change to a {store.singular}, oldest first."
+    history.__doc__ = f"Every change to {title_of(store)}, oldest first."
     router.add_api_route(
-        f"/{{{store.spec.key}}}/history",
+        record_path(store, "/history"),
         history,
         methods=["GET"],
         response_model=Page[HistoryEntry],
         responses=READ_ERRORS,
         operation_id=f"get_{store.singular}_history",
-        summary=f"History of a {store.singular}",
+        summary=f"History of {title_of(store)}",
     )
 
 
@@ -252,6 +295,7 @@ def add_record_routes(
     router: APIRouter, store: RecordStore, before_write: Callable[..., Any] | None = None
 ) -> None:
     """Everything but the list: create, read, update, archive, restore, history."""
+    add_bulk_routes(router, store)  # first: `/{id}` would otherwise capture /export and /import
     add_create(router, store)
     add_read(router, store)
     add_update(router, store, before_write)
@@ -270,3 +314,24 @@ def page_response(
         "next_cursor": next_cursor,
     }
     return JSONResponse(body, headers=link_header(request, next_cursor))
+
+
+async def list_response(
+    request: Request,
+    session: AsyncSession,
+    store: RecordStore,
+    where: list[ColumnElement[bool]],
+    sort: Sort,
+    cursor: str | None,
+    limit: int,
+) -> Response:
+    """One page of a collection; PostgreSQL renders the rows when the resource allows it."""
+    if store.projection is None:
+        rows, next_cursor = await records.page(session, store.spec, where, sort, cursor, limit)
+        return page_response(request, store, rows, next_cursor)
+    docs, next_cursor = await records.page_json(
+        session, store.spec, store.projection, where, sort, cursor, limit
+    )
+    # The envelope is assembled around the rows' JSON text: nothing is parsed in Python.
+    body = '{"items":[' + ",".join(docs) + '],"next_cursor":' + json.dumps(next_cursor) + "}"
+    return Response(body, media_type="application/json", headers=link_header(request, next_cursor))

@@ -1,0 +1,1 @@
+"""Bulk data: streamed export (CSV / NDJSON) and all-or-nothing import through PostgreSQL's fast paths."""

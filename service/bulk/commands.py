@@ -1,0 +1,178 @@
+"""What `oia import`, `oia export` and `oia seed --demo` do: the same service functions as the HTTP
+routes, straight on the database, with a progress bar on a terminal (and none when piped)."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar, cast
+
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth import Principal
+from service.bulk.export import BulkFormat, export_chunks
+from service.bulk.importer import import_rows
+from service.bulk.settings import get_bulk_settings
+from service.bulk.sources import rows_from
+from service.errors import ProblemError
+from service.store import RecordStore
+from service.vocab import Role
+
+T = TypeVar("T")
+Runner = Callable[[Callable[[AsyncSession], Awaitable[T]]], T]  # e.g. service.cli.run_with_session
+Echo = Callable[..., None]
+
+# The CLI acts as a named admin with no API key behind it (key_id is null in its audit rows).
+CLI_ACTOR = Principal(key_id=cast(uuid.UUID, None), name="cli", role=Role.admin, component=None)
+
+
+def stores() -> dict[str, RecordStore]:
+    """Every resource with bulk routes (building the API registers them)."""
+    from service.bulk.routes import STORES
+    from service.main import api_router
+
+    if not STORES:
+        api_router()
+    return STORES
+
+
+def store_named(resource: str) -> RecordStore:
+    known = stores()
+    if resource not in known:
+        raise ValueError(f"unknown resource {resource!r}; choose one of: {', '.join(sorted(known))}")
+    return known[resource]
+
+
+def format_of(path: Path, given: str | None) -> BulkFormat:
+    suffix = path.suffix.lower().lstrip(".")
+    name = given or {"jsonl": "ndjson", "ndjson": "ndjson", "csv": "csv"}.get(suffix)
+    if name not in ("csv", "ndjson"):
+        raise ValueError("say --format csv or --format ndjson (the file name does not tell)")
+    return BulkFormat(name)
+
+
+@contextmanager
+def progress_bar(*columns: Any) -> Iterator[Progress | None]:
+    """A rich progress bar on stderr when it is a terminal; None otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), *columns, transient=True) as bar:
+        yield bar
+
+
+async def _file_chunks(path: Path, advance: Callable[[int], None]) -> AsyncIterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            advance(len(chunk))
+            yield chunk
+
+
+def run_import(run: Runner[int], path: Path, resource: str, fmt: str | None, echo: Echo) -> int:
+    """Import a file all or nothing; returns the exit code."""
+    try:
+        store, kind = store_named(resource), format_of(path, fmt)
+    except ValueError as exc:
+        echo(f"error: {exc}", err=True)
+        return 2
+    with progress_bar(DownloadColumn(), TimeElapsedColumn()) as bar:
+        task = bar.add_task(f"importing {resource}", total=path.stat().st_size) if bar else None
+
+        def advance(size: int) -> None:
+            if bar is not None and task is not None:
+                bar.advance(task, size)
+
+        async def work(session: AsyncSession) -> int:
+            rows = rows_from(kind, store, _file_chunks(path, advance))
+            return await import_rows(session, store, CLI_ACTOR, rows)
+
+        try:
+            imported = run(work)
+        except ProblemError as exc:
+            echo(f"error: {exc.detail or exc.title}", err=True)
+            for error in (exc.errors or [])[:20]:
+                echo(f"  {_where(error['loc'])}: {error['msg']}", err=True)
+            return 1
+    echo(f"imported {imported} {resource}")
+    return 0
+
+
+def _where(loc: list[Any]) -> str:
+    """["row", 3, "countries", 0] -> "row 3, countries.0"."""
+    if len(loc) >= 2 and loc[0] in ("row", "header"):
+        rest = ".".join(str(part) for part in loc[2:])
+        return f"{loc[0]} {loc[1]}" + (f", {rest}" if rest else "")
+    return ".".join(str(part) for part in loc)
+
+
+def run_export(
+    run: Runner[int], resource: str, fmt: str, include_archived: bool, output: Path | None, echo: Echo
+) -> int:
+    """Stream every record of a resource to `output` (standard output if None); returns the exit code."""
+    try:
+        store = store_named(resource)
+    except ValueError as exc:
+        echo(f"error: {exc}", err=True)
+        return 2
+    table = store.spec.table
+    where = [] if include_archived or not store.spec.archivable else [table.c.archived_at.is_(None)]
+    with output.open("wb") if output else nullcontext(sys.stdout.buffer) as out:
+        return run(lambda session: _export(session, store, BulkFormat(fmt), where, out))
+
+
+async def _export(
+    session: AsyncSession, store: RecordStore, fmt: BulkFormat, where: list[Any], out: BinaryIO
+) -> int:
+    with progress_bar(MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+        task = None
+        if bar is not None:
+            count = select(func.count()).select_from(store.spec.table).where(*where)
+            task = bar.add_task(f"exporting {store.spec.name}", total=await session.scalar(count))
+
+        def on_rows(rows: int) -> None:
+            if bar is not None and task is not None:
+                bar.advance(task, rows)
+
+        batch = get_bulk_settings().export_batch_rows
+        async for chunk in export_chunks(session, store, where, fmt, batch_rows=batch, on_rows=on_rows):
+            out.write(chunk)
+    out.flush()
+    return 0
+
+
+def run_demo(run: Runner[Any], scale: float, echo: Echo) -> int:
+    """`oia seed --demo`: the synthetic world, or why not; returns the exit code."""
+    from service.seed.demo import DemoRefused, seed_demo
+
+    with progress_bar(MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(what: str, done: int, total: int) -> None:
+            if bar is not None:
+                task = tasks.setdefault(what, bar.add_task(f"demo {what}", total=total))
+                bar.update(task, completed=done)
+
+        try:
+            summary = run(lambda session: seed_demo(session, scale, progress))
+        except DemoRefused as exc:
+            echo(f"{'' if exc.already else 'error: '}{exc}", err=not exc.already)
+            return 0 if exc.already else 1
+    echo(
+        f"demo world at scale {scale:g}: {summary.officials:,} officials (FTE of {summary.filled:,} filled "
+        f"positions) from {summary.components} components in {summary.cities} cities and "
+        f"{summary.countries} countries; {summary.posts:,} posts, {summary.postings:,} postings, "
+        f"{summary.activities:,} activities ({summary.overlap_twins:,} overlap twins); all marked DEMO-"
+    )
+    return 0

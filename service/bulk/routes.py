@@ -1,0 +1,111 @@
+"""GET /<resource>/export and POST /<resource>/import for every record resource.
+
+No `from __future__ import annotations`: FastAPI reads these closures' annotations at runtime.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from service.auth import CurrentKey
+from service.bulk.export import MEDIA_TYPES, BulkFormat, export_chunks
+from service.bulk.filters import Where, export_filters
+from service.bulk.importer import ensure_may_import, import_rows
+from service.bulk.settings import get_bulk_settings
+from service.bulk.sources import body_chunks, import_format, rows_from
+from service.db import SessionDep
+from service.http import error_responses
+from service.store import RecordStore
+
+# Every resource with bulk routes, by collection name (the CLI looks them up here).
+STORES: dict[str, RecordStore] = {}
+
+
+class ImportResult(BaseModel):
+    imported: int = Field(description="How many records were created", examples=[100000])
+
+
+ExportFormat = Annotated[BulkFormat, Query(alias="format", description="csv (RFC 4180) or ndjson")]
+
+
+def add_export(router: APIRouter, store: RecordStore) -> None:
+    where_dependency: Any = export_filters(store)
+
+    # SessionDep, not the autocommit read session: the server-side cursor needs a transaction, which
+    # also gives the whole export one snapshot.
+    async def export(
+        session: SessionDep,
+        _: CurrentKey,
+        where: Annotated[Where, Depends(where_dependency)],
+        fmt: ExportFormat = BulkFormat.csv,
+    ) -> StreamingResponse:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        chunks = export_chunks(session, store, where, fmt, batch_rows=get_bulk_settings().export_batch_rows)
+        return StreamingResponse(
+            chunks,
+            media_type=MEDIA_TYPES[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{store.spec.name}-{stamp}.{fmt.value}"'},
+        )
+
+    export.__doc__ = (
+        f"Every {store.singular} matching the list's filters, streamed as CSV (arrays ;-separated, "
+        "nested objects as JSON, a cell starting with = + - @ gets a leading ' against formula injection, "
+        "which the import takes off again) or NDJSON (one record per line, as GET returns it)."
+    )
+    router.add_api_route(
+        "/export",
+        export,
+        methods=["GET"],
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "The matching records, in id order",
+                "content": {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()},
+            },
+            **error_responses(400, 401, 422, 503),
+        },
+        operation_id=f"export_{store.spec.name}".replace("-", "_"),
+        summary=f"Export {store.spec.name}",
+    )
+
+
+def add_import(router: APIRouter, store: RecordStore) -> None:
+    async def import_(request: Request, session: SessionDep, principal: CurrentKey) -> JSONResponse:
+        ensure_may_import(store, principal)
+        fmt = import_format(request.headers.get("content-type"))
+        rows = rows_from(fmt, store, body_chunks(request))
+        imported = await import_rows(session, store, principal, rows)
+        await session.commit()
+        return JSONResponse({"imported": imported}, status_code=201)
+
+    import_.__doc__ = (
+        f"Create many {store.spec.name} from NDJSON or CSV: all or nothing; a bad row is a 422 naming the "
+        "row (1 = first data row; the line for NDJSON) and the field."
+    )
+    body_schema = {"schema": {"type": "string"}}
+    router.add_api_route(
+        "/import",
+        import_,
+        methods=["POST"],
+        status_code=201,
+        response_model=ImportResult,
+        responses=error_responses(400, 401, 403, 409, 413, 415, 422, 503),
+        operation_id=f"import_{store.spec.name}".replace("-", "_"),
+        summary=f"Import {store.spec.name}",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/x-ndjson": body_schema, "text/csv": body_schema},
+            }
+        },
+    )
+
+
+def add_bulk_routes(router: APIRouter, store: RecordStore) -> None:
+    """Export and import; add them before `/{id}` routes, which would otherwise match `/export`."""
+    STORES[store.spec.name] = store
+    add_export(router, store)
+    add_import(router, store)

@@ -1,0 +1,159 @@
+"""PostgreSQL's fast paths for many new records of one table.
+
+Each chunk is COPYed (binary) into the table, and its audit rows - the same `changes` as
+service.audit.diff(None, values) gives a single create - are COPYed into a temporary table. At the
+end one INSERT ... SELECT moves them into audit_log in row order, under the change feed's lock, as
+the transaction's last statement (record_audit). Memory holds one chunk, whatever the import's size.
+
+Everything runs in the caller's transaction on the session's own connection, so an import is all or
+nothing and commits, like every other write, when the caller commits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel
+from pydantic_core import to_json
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.audit import FEED_LOCK_ID, SKIPPED_FIELDS, jsonable
+from service.auth import Principal
+from service.bulk.settings import get_bulk_settings
+from service.errors import classify_db_error
+from service.models.base import uuid7
+from service.records import ResourceSpec, Row
+from service.request_context import current_request_id
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session's current transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection  # type: ignore[return-value]
+
+
+def created_changes(values: Row) -> str:
+    """json.dumps(service.audit.diff(None, values)), several times faster: for a new record every
+    field that is not null changed from null. pydantic-core writes enums, ids, dates and nested
+    models as the API does; Decimals (money, fte) become numbers as service.audit.jsonable makes them."""
+    changes = {
+        name: {"before": None, "after": float(value) if type(value) is Decimal else value}
+        for name, value in values.items()
+        if value is not None and name not in SKIPPED_FIELDS
+    }
+    return to_json(changes).decode()
+
+
+def _json_value(value: Any) -> Any:
+    """json.dumps fallback for a JSONB column's value: nested models and what jsonable knows."""
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else jsonable(value)
+
+
+class CopyWriter:
+    """Writes new rows of one table and keeps their audit rows until record_audit()."""
+
+    def __init__(self, spec: ResourceSpec, actor: Principal) -> None:
+        self.spec = spec
+        self.actor = actor
+        self.fields: list[str] = []
+        self.columns: list[str] = []
+        self.json_fields: set[str] = set()
+        self.written = 0
+        # One temporary table per writer: an import inside a test's outer transaction never commits,
+        # so ON COMMIT DROP alone would let a second import see the first one's rows.
+        self.audit_table = f"bulk_audit_{uuid.uuid4().hex[:16]}"
+        self.timeout = get_bulk_settings().import_statement_timeout_s
+
+    async def _start(self, session: AsyncSession, values: Row) -> None:
+        """The columns are the first row's (the create schema's fields, plus any a store's check
+        adds, such as a recommendation's initial status); every row has the same ones."""
+        table = self.spec.table
+        self.fields = [name for name in values if name in table.c and name != self.spec.key]
+        self.columns = [self.spec.key, *self.fields, "created_by", "updated_by"]
+        self.json_fields = {f for f in self.fields if isinstance(table.c[f].type, JSONB)}
+        # Through the session, which opens the transaction the raw COPYs then run in.
+        timeout_ms = int(self.timeout * 1000)
+        await session.execute(text(f"SET LOCAL statement_timeout = {timeout_ms}"))
+        await session.execute(
+            text(
+                f"CREATE TEMPORARY TABLE {self.audit_table} "
+                "(n bigint NOT NULL, record_id text NOT NULL, changes jsonb NOT NULL) ON COMMIT DROP"
+            )
+        )
+
+    def _cells(self, key: Any, values: Row) -> tuple[Any, ...]:
+        cells = [
+            json.dumps(values.get(f), default=_json_value) if f in self.json_fields else values.get(f)
+            for f in self.fields
+        ]
+        return (key, *cells, self.actor.name, self.actor.name)
+
+    async def write(
+        self, session: AsyncSession, rows: list[Row], row_numbers: list[int], keys: list[Any] | None = None
+    ) -> None:
+        """COPY `rows` in (ids are minted unless `keys` or the rows carry them); a row the database
+        refuses is reported by its number in the file."""
+        if not self.columns:
+            await self._start(session, rows[0])
+        connection = await driver_connection(session)
+        if keys is None:
+            keys = [values[self.spec.key] if self.spec.key in values else uuid7() for values in rows]
+        records = [self._cells(key, values) for key, values in zip(keys, rows, strict=True)]
+        audits = [
+            (self.written + index, str(key), created_changes(values))
+            for index, (key, values) in enumerate(zip(keys, rows, strict=True))
+        ]
+        try:
+            await connection.copy_records_to_table(
+                self.spec.table.name, records=records, columns=self.columns, timeout=self.timeout
+            )
+        except asyncpg.PostgresError as exc:
+            raise _row_problem(exc, row_numbers) from exc
+        await connection.copy_records_to_table(
+            self.audit_table, records=audits, columns=["n", "record_id", "changes"], timeout=self.timeout
+        )
+        self.written += len(rows)
+
+    async def record_audit(self, session: AsyncSession) -> None:
+        """Write every `create` audit row, in row order, in one INSERT ... SELECT.
+
+        Like service.audit.record_change it first takes the change feed's commit-order lock, so it
+        must be the transaction's last statement (that module's docstring says why)."""
+        if not self.written:
+            return
+        await session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK_ID)))
+        connection = await driver_connection(session)
+        await connection.execute(
+            "INSERT INTO audit_log (resource, record_id, action, version, key_id, actor_name, request_id, "
+            "changes) "
+            f"SELECT $1, record_id, 'create', 1, $2, $3, $4, changes FROM {self.audit_table} ORDER BY n",
+            self.spec.name,
+            self.actor.key_id,
+            self.actor.name,
+            current_request_id(),
+            timeout=self.timeout,
+        )
+
+
+def _row_problem(exc: asyncpg.PostgresError, row_numbers: list[int]) -> Exception:
+    """Name the row behind a constraint the checks before COPY did not catch (e.g. a concurrent
+    insert of the same key); COPY's error context says "COPY <table>, line <n>"."""
+    problem = classify_db_error(exc)
+    if problem is None:
+        return exc
+    found = re.search(r"\bline (\d+)", getattr(exc, "context", None) or "")
+    line = int(found.group(1)) if found else 0
+    if not 0 < line <= len(row_numbers) or problem.status >= 500:
+        return problem
+    row_no = row_numbers[line - 1]
+    detail = f"Row {row_no}: {problem.detail} Nothing was imported."
+    errors = [{"loc": ["row", row_no], "msg": problem.detail or "", "type": "database_rule"}]
+    return type(problem)(detail, errors=errors)

@@ -1,0 +1,121 @@
+"""`oia seed --demo`: a deterministic synthetic world, marked DEMO-, at the IG's size times `scale`."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner
+
+from service.cli import app as cli
+from service.config import get_settings
+from service.models import Activity, AuditEntry, Post, Posting
+from service.seed.demo import COMPONENT_WEIGHTS, DemoRefused, build_world, seed_demo, summarise
+from tests.conftest import Keys, _admin, migrate, server_url
+from tests.factories import activity
+
+OVERLAPS = text(
+    """SELECT count(*) FROM activities a JOIN activities b
+         ON a.id < b.id AND a.lead_component <> b.lead_component AND a.countries && b.countries
+        AND coalesce(a.start_date, '-infinity') <= coalesce(b.end_date, 'infinity')
+        AND coalesce(b.start_date, '-infinity') <= coalesce(a.end_date, 'infinity')
+        AND a.foreign_partners @> b.foreign_partners"""
+)
+
+
+async def test_small_world_is_marked_audited_and_has_overlaps(
+    client: httpx.AsyncClient, keys: Keys, session: AsyncSession
+) -> None:
+    summary = await seed_demo(session, scale=0.05)
+    assert (summary.activities, summary.countries) == (250, 4)
+    assert Decimal(100) <= summary.officials < Decimal(101)
+    assert summary.components >= 18 and summary.overlap_twins > 0
+
+    for column in (Activity.identifier, Posting.position_number, Post.name):
+        total, marked = (
+            await session.execute(
+                select(func.count(), func.count().filter(column.startswith("DEMO-"))).select_from(
+                    column.table
+                )
+            )
+        ).one()
+        assert total == marked > 0, column
+    officials = await session.scalar(select(func.sum(Posting.fte)).where(Posting.status == "filled"))
+    assert officials == summary.officials
+    countries = await session.scalar(
+        select(func.count(func.distinct(Post.country))).join(Posting, Posting.post_id == Post.id)
+    )
+    assert countries == 4
+    pending = await session.scalar(
+        select(func.count()).where(Posting.nsdd38_status.in_(["draft", "submitted"]))
+    )
+    assert pending and pending > 0  # positions waiting for the Chief of Mission's NSDD-38 decision
+    audits = await session.scalar(select(func.count()).select_from(AuditEntry))
+    assert audits == summary.posts + summary.postings + summary.activities
+    assert (await session.scalar(OVERLAPS) or 0) >= summary.overlap_twins // 2
+
+    listed = await client.get("/api/v1/activities", params={"limit": 200}, headers=keys["reader"])
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 200
+    history = await client.get(
+        f"/api/v1/activities/{listed.json()['items'][0]['id']}/history", headers=keys["reader"]
+    )
+    assert history.json()["items"][0]["actor"]["name"] == "demo-seed"
+
+
+async def test_refuses_a_registry_with_real_data_and_a_second_demo(
+    client: httpx.AsyncClient, keys: Keys, session: AsyncSession
+) -> None:
+    await seed_demo(session, scale=0.02)
+    with pytest.raises(DemoRefused) as again:
+        await seed_demo(session, scale=0.02)
+    assert again.value.already and "already loaded" in str(again.value)
+    created = await client.post("/api/v1/activities", json=activity(), headers=keys["cbp"])
+    assert created.status_code == 201
+    with pytest.raises(DemoRefused) as real:
+        await seed_demo(session, scale=0.02)
+    assert not real.value.already and "1 activities" in str(real.value)
+
+
+def test_the_world_scales_and_is_the_same_every_time() -> None:
+    components = list(COMPONENT_WEIGHTS)
+    full = summarise(build_world(1.0, components))
+    assert (full.countries, full.cities, full.activities) == (79, 142, 5000)
+    assert Decimal(2000) <= full.officials < Decimal(2001) and full.components == 21
+    small, bigger = summarise(build_world(0.05, components)), summarise(build_world(0.2, components))
+    assert (small.countries, bigger.countries) == (4, 16)
+    assert Decimal(100) <= small.officials < 101 and Decimal(400) <= bigger.officials < 401
+    assert build_world(0.05, components) == build_world(0.05, components)
+
+
+@pytest.fixture
+def committed_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A database of its own: the CLI commits for real."""
+    server = server_url()
+    name = f"oia_demo_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        yield url
+    finally:
+        get_settings.cache_clear()
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_cli_seeds_once_then_says_it_is_there(committed_database: str) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, ["seed", "--demo", "--scale", "0.02"])
+    assert first.exit_code == 0, first.output
+    assert "demo world at scale 0.02: 40" in first.output and "all marked DEMO-" in first.output
+    second = runner.invoke(cli, ["seed", "--demo", "--scale", "0.02"])
+    assert second.exit_code == 0 and "already loaded" in second.output
+    assert runner.invoke(cli, ["seed", "--demo", "--scale", "0"]).exit_code == 2  # below the minimum
