@@ -8,15 +8,22 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from service.activities.router import router as activities_router
+from service.body_limit import BodyLimitMiddleware
+from service.changes.router import router as changes_router
 from service.components.router import router as components_router
 from service.config import Settings, get_settings
-from service.db import make_engine, make_sessionmaker, resolve_database_url
-from service.errors import install_error_handlers
+from service.coordination.router import router as coordination_router
+from service.db import make_engine, make_read_sessionmaker, make_sessionmaker, resolve_database_url
+from service.docs import install_docs
+from service.errors import build_method_table, install_error_handlers
 from service.health import head_revision
 from service.health import router as health_router
 from service.middleware import RequestContextMiddleware
+from service.observability import install_observability
 from service.openapi import build_openapi, operation_id
+from service.postings.router import router as postings_router
 from service.posts.router import router as posts_router
+from service.recommendations.router import router as recommendations_router
 from service.strategic_goals.router import router as goals_router
 
 DESCRIPTION = """The system of record for what DHS does abroad: international **activities**,
@@ -25,9 +32,24 @@ views computed live. Every `/api/v1` call needs `Authorization: Bearer <key>`
 (keys are made with `oia keys create`). Errors are RFC 9457 `application/problem+json`."""
 
 
+API_PREFIX = "/api/v1"
+# Order matters: coordination first, so its /strategic-goals/coverage and /recommendations/summary
+# win over the resources' /{code} and /{id}.
+API_ROUTERS = (
+    coordination_router,
+    components_router,
+    goals_router,
+    posts_router,
+    activities_router,
+    postings_router,
+    recommendations_router,
+    changes_router,
+)
+
+
 def api_router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1")
-    for router in (components_router, goals_router, posts_router, activities_router):
+    api = APIRouter(prefix=API_PREFIX)
+    for router in API_ROUTERS:
         api.include_router(router)
     return api
 
@@ -38,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(resolve_database_url(settings), settings)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_sessionmaker = make_read_sessionmaker(engine)
     try:
         yield
     finally:
@@ -52,15 +75,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
         generate_unique_id_function=operation_id,
         redirect_slashes=False,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.head_revision = head_revision()
     install_error_handlers(app)
+    install_observability(app)  # inside RequestContextMiddleware: the request id is set
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_import_bytes=settings.max_import_bytes
+    )
     app.add_middleware(RequestContextMiddleware)
+    install_docs(app)
     app.include_router(health_router)
     app.include_router(api_router())
+    app.state.method_table = build_method_table(API_PREFIX, API_ROUTERS)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

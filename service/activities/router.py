@@ -22,6 +22,7 @@ from service.filters import (
 )
 from service.pagination import Cursor, Limit, Page, SortParam, parse_sort
 from service.routes import READ_ERRORS, add_record_routes, page_response
+from service.search import SearchQuery, search_page
 from service.vocab import ActivityStatus, ActivityType
 
 router = APIRouter(prefix="/activities", tags=["activities"])
@@ -41,11 +42,12 @@ async def list_activities(
     active_on: ActiveOn = None,
     updated_since: UpdatedSince = None,
     include_archived: IncludeArchived = False,
+    q: SearchQuery = None,
     sort: SortParam = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> JSONResponse:
-    """List activities, filtered and sorted (id, created_at, updated_at, identifier, title)."""
+    """List activities, filtered, searched (q) and sorted (id, created_at, updated_at, identifier, title)."""
     await check_component_filter(session, "component", component)
     order = parse_sort(sort, store.spec.sort_columns(), "id")
     where = activity_filters(
@@ -57,7 +59,7 @@ async def list_activities(
         active_on=active_on,
         updated_since=updated_since,
     ) + records.live_only(store.spec, include_archived)
-    rows, next_cursor = await records.page(session, store.spec, where, order, cursor, limit)
+    rows, next_cursor = await search_page(session, store.spec, where, order, q, sort is None, cursor, limit)
     return page_response(request, store, rows, next_cursor)
 
 

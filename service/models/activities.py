@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Computed,
     Date,
     ForeignKey,
     Index,
@@ -17,8 +18,9 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import ArchiveMixin, Base, RecordMixin, uuid7
@@ -49,6 +51,19 @@ class Activity(RecordMixin, ArchiveMixin, Base):
             postgresql_using="gin",
             postgresql_ops={"foreign_partners": "jsonb_path_ops"},
         ),
+        Index("ix_activities_search", "search", postgresql_using="gin"),
+        Index(
+            "ix_activities_live_countries",
+            "countries",
+            postgresql_using="gin",
+            postgresql_where=text("status IN ('planned', 'active', 'suspended') AND archived_at IS NULL"),
+        ),
+        Index(
+            "ix_activities_live_goals",
+            "strategic_goal_codes",
+            postgresql_include=["estimated_cost", "currency"],
+            postgresql_where=text("status IN ('planned', 'active', 'suspended') AND archived_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
@@ -74,3 +89,7 @@ class Activity(RecordMixin, ArchiveMixin, Base):
     fiscal_year: Mapped[int | None] = mapped_column(SmallInteger)
     sensitivity: Mapped[str] = mapped_column(String(10), nullable=False)
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(50)), nullable=False, server_default="{}")
+    # Full-text document (title, tags, partner names, description); built by the database (migration 0003).
+    search: Mapped[str | None] = mapped_column(
+        TSVECTOR, Computed("oia_activity_search(title, description, tags, foreign_partners)", persisted=True)
+    )

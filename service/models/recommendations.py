@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     Uuid,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import ArchiveMixin, Base, RecordMixin, uuid7
@@ -39,6 +40,7 @@ class Recommendation(RecordMixin, ArchiveMixin, Base):
         Index("ix_recommendations_created_at_id", "created_at", "id"),
         Index("ix_recommendations_activity_ids", "activity_ids", postgresql_using="gin"),
         Index("ix_recommendations_posting_ids", "posting_ids", postgresql_using="gin"),
+        Index("ix_recommendations_search", "search", postgresql_using="gin"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
@@ -58,6 +60,10 @@ class Recommendation(RecordMixin, ArchiveMixin, Base):
     closed_on: Mapped[date | None] = mapped_column(Date)
     activity_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False, server_default="{}")
     posting_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False, server_default="{}")
+    # Full-text document (title, text); built by the database (migration 0003).
+    search: Mapped[str | None] = mapped_column(
+        TSVECTOR, Computed('oia_recommendation_search(title, "text")', persisted=True)
+    )
 
 
 class RecommendationUpdate(Base):

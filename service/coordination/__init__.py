@@ -1,0 +1,1 @@
+"""Coordination views: footprint, country profiles, overlaps, recommendation summary, goal coverage."""
