@@ -32,3 +32,26 @@ format: install
 
 migrate: install
 	$(UV) run oia migrate
+
+.PHONY: smoke live-checks
+BASE_URL ?= http://$(HOST):$(PORT)
+
+smoke: install  ## smoke-test a running server: make smoke KEY=oia_... [BASE_URL=http://127.0.0.1:8000]
+	scripts/smoke --base-url $(BASE_URL) --key "$(KEY)"
+
+live-checks: install  ## fresh database + oia serve + smoke + schemathesis (needs TEST_DATABASE_URL)
+	scripts/ci-live-checks
+
+.PHONY: bench-smoke
+SCALE ?= small
+BENCH_ARGS ?=
+
+bench: install  ## fresh benchmark database (SCALE=small|large) + every scenario; see bench/README.md
+	bash bench/setup.sh
+	$(UV) run python -m bench.load --scale $(SCALE)
+	$(UV) run python -m bench.run --scale $(SCALE) $(BENCH_ARGS)
+
+bench-smoke: install  ## the whole benchmark at tiny size, 1 s per scenario: proves it runs, not timing
+	bash bench/setup.sh
+	$(UV) run python -m bench.load --scale tiny
+	$(UV) run python -m bench.run --scale tiny --quick --wait-idle 0
