@@ -9,9 +9,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import pycountry
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StringConstraints
 
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # Kosovo has no ISO 3166-1 code yet; XK is the user-assigned code everyone uses for it.
 EXTRA_COUNTRIES = {"XK": "Kosovo"}
@@ -46,6 +47,15 @@ def _country(value: str) -> str:
 def _currency(value: str) -> str:
     if value not in CURRENCY_CODES:
         raise ValueError(f"'{value}' is not an ISO 4217 currency code")
+    return value
+
+
+def _iso_date_only(value: object) -> object:
+    """pydantic would read 0 or "0" as a Unix time; the contract says YYYY-MM-DD."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("expected a date as YYYY-MM-DD")
     return value
 
 
@@ -91,7 +101,7 @@ GoalCode = Annotated[
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"),
     Field(examples=["QHSR23-M2"]),
 ]
-Day = Annotated[date, AfterValidator(_date_in_range)]
+Day = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_date_in_range)]
 Money = Annotated[
     Decimal,
     Field(ge=0, le=Decimal("99999999999999.99"), max_digits=16, decimal_places=2),

@@ -99,6 +99,7 @@ INVALID_BODIES: list[tuple[str, dict[str, Any], str]] = [
     ("fiscal year past int range", {"fiscal_year": 2**31}, "fiscal_year"),
     ("fiscal year huge", {"fiscal_year": 2**63}, "fiscal_year"),
     ("ancient date", {"start_date": "0001-01-01"}, "start_date"),
+    ("date as a number", {"start_date": 0}, "start_date"),
     (
         "bad partner type",
         {"foreign_partners": [{"name": "x", "country": "MX", "partner_type": "spy"}]},

@@ -83,6 +83,7 @@ async def test_updated_since(client: httpx.AsyncClient, keys: Keys, world: dict[
         {"limit": 2**63},
         {"limit": "abc"},
         {"active_on": "yesterday"},
+        {"active_on": "0"},  # not read as a Unix time
         {"updated_since": "2024-01-01T00:00:00"},  # naive: ambiguous, refused
         {"updated_since": "0.5"},  # not read as a Unix time
         {"sort": "colour"},
