@@ -59,6 +59,13 @@ def _iso_date_only(value: object) -> object:
     return value
 
 
+def _not_a_number(value: object) -> object:
+    """pydantic would read 0 and 1 as false and true; JSON has real booleans (CSV cells stay text)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
 def _date_in_range(value: date) -> date:
     if not MIN_DATE <= value <= MAX_DATE:
         raise ValueError(f"date must be between {MIN_DATE} and {MAX_DATE}")
@@ -101,6 +108,7 @@ GoalCode = Annotated[
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"),
     Field(examples=["QHSR23-M2"]),
 ]
+Flag = Annotated[bool, BeforeValidator(_not_a_number)]
 Day = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_date_in_range)]
 Money = Annotated[
     Decimal,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from service.schema_base import RecordMeta, StrictModel, partial
-from service.types import ComponentCode, Text
+from service.types import ComponentCode, Flag, Text
 
 
 class ComponentCreate(StrictModel):
@@ -26,7 +26,7 @@ class ComponentCreate(StrictModel):
 
     code: ComponentCode
     name: Text(200, 1)
-    active: bool = True
+    active: Flag = True
     successor_code: ComponentCode | None = Field(
         default=None, description="For a retired component: where its work went"
     )

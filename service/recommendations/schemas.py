@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints, Valida
 
 from service.history import Actor
 from service.schema_base import ArchivedMeta, RecordMeta, StrictModel, ensure_unique, partial
-from service.types import ComponentCode, Day, Text, Timestamp
+from service.types import ComponentCode, Day, Flag, Text, Timestamp
 from service.vocab import Concurrence, RecommendationStatus
 
 CLOSED = (RecommendationStatus.closed_implemented, RecommendationStatus.closed_not_implemented)
@@ -46,10 +46,10 @@ class RecommendationCreate(StrictModel):
     number: int = Field(ge=1, le=999, description="The recommendation's number within its report")
     title: Text(300, 1)
     text: Text(20_000, 1)
-    text_is_summary: bool = Field(default=False, description="True when `text` paraphrases the report")
+    text_is_summary: Flag = Field(default=False, description="True when `text` paraphrases the report")
     responsible_component: ComponentCode = Field(description="The addressee, who answers for it")
     concurrence: Concurrence = Concurrence.unknown
-    priority: bool = False
+    priority: Flag = False
     corrective_action_plan: Text(20_000) | None = None
     target_date: Day | None = None
     activity_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
