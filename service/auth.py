@@ -14,13 +14,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import get_settings
-from service.db import SessionDep
+from service.db import lookup_session
 from service.errors import Forbidden, Unauthorized
 from service.models import ApiKey
 from service.request_context import set_key_id
@@ -105,7 +105,7 @@ async def lookup_key(session: AsyncSession, key_hash: str) -> Principal | None:
 
 
 async def current_principal(
-    session: SessionDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller behind `Authorization: Bearer <key>`, or 401."""
@@ -115,7 +115,11 @@ async def current_principal(
     key_hash = hash_key(credentials.credentials)
     hit, principal = key_cache.get(key_hash)
     if not hit:
-        principal = await lookup_key(session, key_hash)
+        # A session of its own, closed at once: were the lookup to hold the request's session, 16
+        # requests missing the cache together would each pin a connection while waiting for a
+        # second one (the pool deadlocks until its timeout).
+        async with lookup_session(request.app) as session:
+            principal = await lookup_key(session, key_hash)
         key_cache.put(key_hash, principal, get_settings().auth_cache_seconds)
     if principal is None:
         raise Unauthorized("The API key is unknown or revoked.", headers=challenge)

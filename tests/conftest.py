@@ -10,6 +10,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,13 @@ def app(settings: Settings, session: AsyncSession, engine: AsyncEngine) -> Any:
             await session.rollback()  # back to the savepoint: the failed request wrote nothing
             raise
 
+    @asynccontextmanager
+    async def lookup_session() -> AsyncIterator[AsyncSession]:
+        yield session  # the test's own transaction: keys made by the test are visible
+
     application.dependency_overrides[get_session] = test_session
     application.dependency_overrides[get_read_session] = test_session
+    application.state.lookup_session = lookup_session
     return application
 
 

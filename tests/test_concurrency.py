@@ -6,12 +6,17 @@ import asyncio
 import random
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from sqlalchemy import String, cast, func, select, text, update
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from service import records
 from service.activities.repository import ActivityStore
-from service.auth import Principal
+from service.auth import Principal, key_cache
+from service.config import Settings
+from service.db import make_read_sessionmaker, make_sessionmaker
+from service.main import create_app
 from service.models import Activity, AuditEntry, IdempotencyRecord
 from service.vocab import Role
 from tests.factories import activity
@@ -171,3 +176,26 @@ async def test_change_feed_filters_by_resource(world: Isolated) -> None:
         "/api/v1/changes", params={"after": "zzzz"}, headers=world.headers["admin"]
     )
     assert tampered.status_code == 400
+
+
+async def test_cold_key_cache_with_more_requests_than_connections_does_not_deadlock(world: Isolated) -> None:
+    # Each request checks its key on a connection of its own only for that lookup: were the lookup
+    # to keep it until the request ends, 16 requests on 4 connections would each hold one while
+    # waiting for a second, and all would fail with 503 at the pool timeout.
+    made = await world.client.post(API, json=activity(), headers=world.headers["cbp"])
+    url = f"{API}/{made.json()['id']}"
+    engine = create_async_engine(world.url, pool_size=4, max_overflow=0, pool_timeout=3)
+    app = create_app(Settings(database_url=world.url, auth_cache_seconds=60))
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_sessionmaker = make_read_sessionmaker(engine)
+    key_cache.clear()
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers = await asyncio.gather(
+                *(client.get(url, headers=world.headers["admin"]) for _ in range(16))
+            )
+        assert [a.status_code for a in answers] == [200] * 16
+    finally:
+        key_cache.clear()
+        await engine.dispose()
