@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated
 
-from fastapi import Depends, Request
+import asyncpg
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -44,7 +46,7 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         # Overflow connections churn (fork + auth per connect); a full pool should queue instead.
         max_overflow=0,
         pool_timeout=settings.db_connect_timeout,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.db_pool_pre_ping,
         connect_args={
             "timeout": settings.db_connect_timeout,
             "command_timeout": settings.db_statement_timeout_ms / 1000 + 5,
@@ -91,6 +93,26 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
     finally:
         await close_quietly(session)
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under a session, for hot reads run as precompiled SQL text.
+
+    It is the session's own connection (inside its transaction, if one is open), so what the
+    request wrote is visible; asyncpg errors raised from it are mapped like SQLAlchemy's (errors.py)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection  # type: ignore[return-value]
+
+
+def lookup_session(app: FastAPI) -> AbstractAsyncContextManager[AsyncSession]:
+    """A short read session outside the request's own, for a lookup done before the route runs
+    (the API key). Tests swap in their transaction's session through `app.state.lookup_session`."""
+    override = getattr(app.state, "lookup_session", None)
+    if override is not None:
+        return override()  # type: ignore[no-any-return]
+    maker: async_sessionmaker[AsyncSession] = getattr(app.state, "read_sessionmaker", app.state.sessionmaker)
+    return maker()
 
 
 def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

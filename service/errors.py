@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -274,6 +275,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, handle_http)
     app.add_exception_handler(RequestValidationError, handle_validation)
     app.add_exception_handler(DBAPIError, handle_database)
+    # Hot reads run on the asyncpg connection itself (db.driver_connection): its errors come unwrapped.
+    app.add_exception_handler(asyncpg.PostgresError, handle_database)
+    app.add_exception_handler(asyncpg.InterfaceError, handle_unreachable)
     app.add_exception_handler(PoolTimeoutError, handle_unreachable)
     app.add_exception_handler(OSError, handle_unreachable)
     app.add_exception_handler(TimeoutError, handle_unreachable)

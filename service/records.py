@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 
 from service.audit import diff, record_change
 from service.auth import Principal
+from service.db import driver_connection
 from service.errors import Conflict, sqlstate_of
 from service.pagination import Sort, decode_cursor, encode_cursor, keyset_after, order_by
 
@@ -202,12 +203,9 @@ async def page_json(
     return [r["doc"] for r in rows[:limit]], _next_cursor(sort, rows, limit, spec.key)
 
 
-async def fetch_json(
-    session: AsyncSession, spec: ResourceSpec, projection: ColumnElement[str], key: Any
-) -> tuple[str, int] | None:
-    """One record as JSON text built by PostgreSQL, with its version."""
-    stmt = select(projection, spec.table.c.version).where(spec.key_column == key)
-    row = (await session.execute(stmt)).first()
+async def fetch_json(session: AsyncSession, sql: str, key: Any) -> tuple[str, int] | None:
+    """One record as JSON text built by PostgreSQL, with its version (`sql` from json_sql.lookup_sql)."""
+    row = await (await driver_connection(session)).fetchrow(sql, key)
     return (row[0], row[1]) if row else None
 
 

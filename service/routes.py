@@ -135,12 +135,12 @@ def add_read(router: APIRouter, store: RecordStore) -> None:
     async def read(
         key: key_type, session: ReadSessionDep, _: CurrentKey, if_none_match: IfNoneMatch = None
     ) -> Response:
-        if store.projection is None:
+        if store.lookup_sql is None:
             row = await load(session, store, key, for_update=False)
             if not_modified(if_none_match, row["version"]):
                 return not_modified_response(row["version"])
             return record_response(store.to_read(row), row["version"])
-        found = await records.fetch_json(session, store.spec, store.projection, key)
+        found = await records.fetch_json(session, store.lookup_sql, key)
         if found is None:
             raise NotFound(f"No {store.singular} {key}.")
         doc, version = found

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
 from service.errors import Conflict, Unprocessable, invalid
-from service.json_sql import json_projection
+from service.json_sql import json_projection, lookup_sql
 from service.models import Component
 from service.records import ResourceSpec, Row
 
@@ -62,6 +62,13 @@ class RecordStore:
     def projection(self) -> ColumnElement[str] | None:
         """The read model rendered by PostgreSQL (None: this resource reads through pydantic)."""
         return json_projection(self.spec.table, self.read_model)
+
+    @cached_property
+    def lookup_sql(self) -> str | None:
+        """GET by key as one SQL string for the driver (None without a projection)."""
+        if self.projection is None:
+            return None
+        return lookup_sql(self.spec.table, self.projection, self.spec.key)
 
     def to_read(self, row: Row) -> BaseModel:
         return self.read_model.model_validate(row)
