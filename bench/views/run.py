@@ -59,8 +59,9 @@ VIEWS = [
 ]
 
 
+LIVE = "status IN ('planned', 'active', 'suspended') AND archived_at IS NULL"
 COUNTS = f"""
-SELECT (SELECT count(*) FROM activities), (SELECT count(*) FROM activities WHERE {overlaps.LIVE}),
+SELECT (SELECT count(*) FROM activities), (SELECT count(*) FROM activities WHERE {LIVE}),
        (SELECT count(*) FROM postings), (SELECT count(*) FROM posts), (SELECT count(*) FROM recommendations)
 """
 
@@ -147,7 +148,7 @@ async def plans(app: Any) -> None:
         await explain(session, overlaps.pairs_sql(flt), {**params, "scope": ["MX"], "min_score": 2})
         print("\n== footprint (no filters)")
         await explain(session, str(compiled(footprint_query([], [], None))))
-        print("\n== overlaps: which countries have a live activity (one GIN probe each)")
+        print("\n== overlaps: which countries have a live activity (one index probe each)")
         await explain(
             session, overlaps.LIVE_COUNTRIES, {"codes": overlaps.ALL_COUNTRIES[: overlaps.PROBE_BATCH]}
         )

@@ -5,19 +5,24 @@ How it avoids comparing every pair
 ----------------------------------
 Pairs are listed country by country in a stable keyset order (country, a.id, b.id) with a < b; a pair
 sharing several countries is listed once, under the first of them (within the `country` filter).
-Countries without a live activity are skipped (LIVE_COUNTRIES: one GIN probe each, 16 per round
-trip). For one country, one statement (PAIRS below):
-  1. `live`: that country's live activities, fetched once through the partial GIN index
-     ix_activities_live_countries (Bitmap Index Scan, never a Seq Scan of activities). At 200,000
-     activities the busiest country holds about 10,000 of them.
-  2. `a`: a window of the next K of those after the cursor, by id, each with its marked (hidden)
-     partners and its partner keys computed once.
-  3. per a, a LATERAL scan of `live` (in memory) for b > a led by another component whose
-     daterange(start, end, '[]') overlaps a's (NULL ends are unbounded), not hidden and reaching
-     min_score; sorted by b.id and cut at the page size, so a dense country stops after an a or two.
-So one statement does at most K x (live activities in that country) comparisons, never N^2. The
-planner estimates self-joins like this badly (it once chose to sort every pair of 98,000 live
-activities), so the shape is fixed in the SQL (a MATERIALIZED CTE, LIMITed subqueries).
+Countries without a live activity are skipped (LIVE_COUNTRIES: one index probe each, 16 per round
+trip). For one country, one statement (PAIRS below) reads the per-country rows that migration 0004
+keeps in step with `activities` (coordination.activity_countries, written by triggers in the same
+transaction, so never stale), through the partial index ix_activity_countries_live: the country's
+live activities in id order, covering the cheap tests (lead component, dates, countries, type,
+posts, goals). Never a scan of `activities`:
+  1. `a`: a window of the next K of them after the cursor (an index range), each with its full
+     activity row (by primary key), its marked (hidden) partners and its partner keys.
+  2. per a, a LATERAL index-only walk of the same index from a.id on, for b led by another component
+     whose daterange(start, end, '[]') overlaps a's (NULL ends are unbounded), not hidden and
+     reaching min_score, cut at the page size: a dense country stops after a few dozen entries;
+     the jsonb partner test reads b's row only when the cheap tests leave it undecided.
+  3. the full rows of the pairs found, by primary key, for the page.
+So one statement does at most K x (live activities in that country) comparisons, never N^2, and a
+dense page stops early. (The previous shape first copied the country's live activities into a
+MATERIALIZED CTE: at 1,000,000 activities that read ~50,000 heap pages for MX, 0.9 s, before the
+first pair.) The shape is fixed in the SQL (LIMITed subqueries in id order) because the planner,
+given the plain self-join, once chose to sort every pair of 98,000 live activities.
 
 The Python loop moves to the next window or country until the page is full or the time budget is
 spent, then returns what it has with a next_cursor: with a very selective filter a page may hold
@@ -47,50 +52,61 @@ BUDGET_SECONDS = 0.25
 FIRST_WINDOW, MAX_WINDOW = 8, 512
 PROBE_BATCH = 16
 ALL_COUNTRIES = sorted(COUNTRY_CODES)
-LIVE = "status IN ('planned', 'active', 'suspended') AND archived_at IS NULL"
+# Rows of coordination.activity_countries are non-archived activities; this keeps the live ones,
+# and matches ix_activity_countries_live's predicate so the planner can use it.
+LIVE_ROWS = "status IN ('planned', 'active', 'suspended')"
+# countries, post_ids and goals are NULL in a per-country row only when too wide for the index
+# (migration 0004); then they come from the activity itself.
+B_COUNTRIES = "coalesce(b.countries, (SELECT f.countries FROM activities AS f WHERE f.id = b.activity_id))"
+B_POSTS = "coalesce(b.post_ids, (SELECT f.post_ids FROM activities AS f WHERE f.id = b.activity_id))"
+B_GOALS = "coalesce(b.goals, (SELECT f.strategic_goal_codes FROM activities AS f WHERE f.id = b.activity_id))"
+# The partner test needs the jsonb, which is not copied: b's own row, read only when needed.
+B_PARTNERS = "(SELECT f.foreign_partners FROM activities AS f WHERE f.id = b.activity_id)"
 SHARED = (
-    "(a.activity_type = b.activity_type)::int + (a.post_ids && b.post_ids)::int + (a.goals && b.goals)::int"
+    f"(a.activity_type = b.activity_type)::int + ({B_POSTS} && a.post_ids)::int + ({B_GOALS} && a.goals)::int"
 )
 
 PAIRS = """
-WITH live AS MATERIALIZED (
-    SELECT id, lead_component, activity_type, countries, post_ids, strategic_goal_codes AS goals,
-           foreign_partners AS partners, daterange(start_date, end_date, '[]') AS span
-    FROM activities WHERE countries @> ARRAY[CAST(:country AS varchar)] AND {live}
-)
 SELECT a.id AS a_id, a.activity_type AS a_type, a.countries AS a_countries, a.post_ids AS a_posts,
        a.goals AS a_goals, a.partners AS a_partners,
        b.id AS b_id, b.activity_type AS b_type, b.countries AS b_countries, b.post_ids AS b_posts,
-       b.goals AS b_goals, b.partners AS b_partners
+       b.strategic_goal_codes AS b_goals, b.foreign_partners AS b_partners
 FROM (
-    SELECT live.*, {partner_keys} AS partner_keys, {hidden} AS hidden
-    FROM live WHERE live.id >= :after_a ORDER BY live.id LIMIT :window
+    SELECT w.*, {partner_keys} AS partner_keys, {hidden} AS hidden
+    FROM (
+        SELECT x.id, x.lead_component, daterange(x.start_date, x.end_date, '[]') AS span, x.activity_type,
+               x.countries, x.post_ids, x.strategic_goal_codes AS goals, x.foreign_partners AS partners
+        FROM coordination.activity_countries AS l JOIN activities AS x ON x.id = l.activity_id
+        WHERE l.country = :country AND l.{live} AND l.activity_id >= :after_a
+        ORDER BY l.activity_id LIMIT :window
+    ) AS w
 ) AS a
 LEFT JOIN LATERAL (
-    SELECT b.* FROM live AS b
-    WHERE b.id > CASE WHEN a.id = :after_a THEN :after_b ELSE a.id END
+    SELECT b.activity_id FROM coordination.activity_countries AS b
+    WHERE b.country = :country AND b.{live}
+      AND b.activity_id > CASE WHEN a.id = :after_a THEN :after_b ELSE a.id END
       AND b.lead_component <> a.lead_component
       AND b.span && a.span
-      AND (cardinality(a.countries) = 1 OR cardinality(b.countries) = 1
-           OR :country = (SELECT min(x) FROM unnest(a.countries) AS x WHERE x = ANY(b.countries){in_scope}))
+      AND (cardinality(a.countries) = 1 OR b.n_countries = 1
+           OR :country = (SELECT min(x) FROM unnest(a.countries) AS x
+                          WHERE x = ANY({b_countries}){in_scope}))
       {filters}
-    ORDER BY b.id LIMIT :need
-) AS b ON true
-ORDER BY a.id, b.id
+    ORDER BY b.activity_id LIMIT :need
+) AS pair ON true
+LEFT JOIN activities AS b ON b.id = pair.activity_id
+ORDER BY a.id, pair.activity_id
 LIMIT :need + :window
 """
-# Only countries with a live activity are worth a statement: one GIN probe each, one round trip.
+# Only countries with a live activity are worth a statement: one index probe each, one round trip.
 LIVE_COUNTRIES = f"""
 SELECT c FROM unnest(CAST(:codes AS varchar[])) AS c
-WHERE EXISTS (SELECT 1 FROM activities WHERE countries @> ARRAY[c] AND {LIVE})
+WHERE EXISTS (SELECT 1 FROM coordination.activity_countries WHERE country = c AND {LIVE_ROWS})
 ORDER BY c
 """
 PARTNER_KEYS = (
-    "ARRAY(SELECT jsonb_build_array(p - 'partner_type') FROM jsonb_array_elements(live.partners) AS p)"
+    "ARRAY(SELECT jsonb_build_array(p - 'partner_type') FROM jsonb_array_elements(w.partners) AS p)"
 )
-HIDDEN = (
-    "ARRAY(SELECT m.activity_b FROM overlap_marks AS m WHERE m.activity_a = live.id AND m.status <> 'open')"
-)
+HIDDEN = "ARRAY(SELECT m.activity_b FROM overlap_marks AS m WHERE m.activity_a = w.id AND m.status <> 'open')"
 
 
 @dataclass(frozen=True)
@@ -105,15 +121,17 @@ def pairs_sql(flt: OverlapFilter) -> str:
     """The one-country statement with just the filters this request uses."""
     filters = []
     if not flt.include_marked:
-        filters.append("AND b.id <> ALL(a.hidden)")
+        filters.append("AND b.activity_id <> ALL(a.hidden)")
     if flt.components:
         filters.append("AND (a.lead_component = ANY(:components) OR b.lead_component = ANY(:components))")
     if flt.min_score > 0:
-        # The jsonb partner test runs only when the three cheap ones fall short.
-        partner = "(b.partners @> ANY(a.partner_keys))::int"
-        filters.append(f"AND ({SHARED} >= :min_score OR {SHARED} + {partner} >= :min_score)")
+        # The partner test (0 or 1) decides only when the three cheap ones score exactly one short,
+        # and it is the one that reads b's row: AND skips it otherwise.
+        partner = f"{B_PARTNERS} @> ANY(a.partner_keys)"
+        filters.append(f"AND ({SHARED} >= :min_score OR ({SHARED} = :min_score - 1 AND {partner}))")
     return PAIRS.format(
-        live=LIVE,
+        live=LIVE_ROWS,
+        b_countries=B_COUNTRIES,
         partner_keys=PARTNER_KEYS if flt.min_score > 0 else "NULL::jsonb[]",
         hidden="NULL::uuid[]" if flt.include_marked else HIDDEN,
         in_scope=" AND x = ANY(:scope)" if flt.countries else "",
