@@ -100,6 +100,8 @@ class ImportJob:
             raise Forbidden(f"Row {row_no}: {exc.detail} Nothing was imported.", errors=errors) from exc
         self._fail(self.keys.in_file(row_no, values))
         self.pending.append((row_no, values))
+        if self.set_checks and not self.errors:  # once anything failed nothing will be written
+            self.writer.stage(row_no, values)
         if len(self.pending) >= self.limits.import_chunk_rows:
             await self.flush()
 
@@ -112,15 +114,20 @@ class ImportJob:
 
         The COPY runs as a task while the next chunk is parsed and validated: on two cores Python
         and PostgreSQL then work at the same time. The connection serves one statement at a time,
-        so the previous COPY is awaited before this chunk's checks."""
+        so the previous COPY is awaited before this chunk's checks; the chunk's COPY records were
+        built row by row in add(), so PostgreSQL goes from one COPY to the next without idling."""
         rows, self.pending = self.pending, []
         if not rows:
             return
+        batch = self.writer.take()
         await self.settle()
         await self._check(rows)
         if not self.errors:
-            write = self.writer.write(self.session, [v for _, v in rows], [n for n, _ in rows])
-            self.inflight = asyncio.ensure_future(write)
+            if not self.set_checks:  # a store's own checks may add values (a recommendation's status)
+                for row_no, values in rows:
+                    self.writer.stage(row_no, values)
+                batch = self.writer.take()
+            self.inflight = asyncio.ensure_future(self.writer.send(self.session, batch))
         if self.progress is not None:
             self.progress(len(rows))
 

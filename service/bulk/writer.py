@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +58,15 @@ def _json_value(value: Any) -> Any:
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else jsonable(value)
 
 
+@dataclass
+class Batch:
+    """One chunk ready to COPY: table records, audit rows (n, record id, changes), file row numbers."""
+
+    records: list[tuple[Any, ...]] = field(default_factory=list)
+    audits: list[tuple[int, str, str]] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)
+
+
 class CopyWriter:
     """Writes new rows of one table and keeps their audit rows until record_audit()."""
 
@@ -67,18 +77,23 @@ class CopyWriter:
         self.columns: list[str] = []
         self.json_fields: set[str] = set()
         self.written = 0
+        self.prepared = 0  # rows given audit numbers so far (sent or about to be)
+        self.staged = Batch()
+        self.started = False
         # One temporary table per writer: an import inside a test's outer transaction never commits,
         # so ON COMMIT DROP alone would let a second import see the first one's rows.
         self.audit_table = f"bulk_audit_{uuid.uuid4().hex[:16]}"
         self.timeout = get_bulk_settings().import_statement_timeout_s
 
-    async def _start(self, session: AsyncSession, values: Row) -> None:
+    def _columns(self, values: Row) -> None:
         """The columns are the first row's (the create schema's fields, plus any a store's check
         adds, such as a recommendation's initial status); every row has the same ones."""
         table = self.spec.table
         self.fields = [name for name in values if name in table.c and name != self.spec.key]
         self.columns = [self.spec.key, *self.fields, "created_by", "updated_by"]
         self.json_fields = {f for f in self.fields if isinstance(table.c[f].type, JSONB)}
+
+    async def _start(self, session: AsyncSession) -> None:
         # Through the session, which opens the transaction the raw COPYs then run in.
         timeout_ms = int(self.timeout * 1000)
         await session.execute(text(f"SET LOCAL statement_timeout = {timeout_ms}"))
@@ -88,6 +103,7 @@ class CopyWriter:
                 "(n bigint NOT NULL, record_id text NOT NULL, changes jsonb NOT NULL) ON COMMIT DROP"
             )
         )
+        self.started = True
 
     def _cells(self, key: Any, values: Row) -> tuple[Any, ...]:
         cells = [
@@ -96,31 +112,49 @@ class CopyWriter:
         ]
         return (key, *cells, self.actor.name, self.actor.name)
 
+    def stage(self, row_no: int, values: Row, key: Any = None) -> None:
+        """Build one row's COPY record and audit row into the next batch: pure CPU, no database.
+        The importer stages each row as soon as it is validated, while PostgreSQL is still busy
+        with the previous chunk's COPY (the id is minted unless `key` or the row carries one)."""
+        if not self.columns:
+            self._columns(values)
+        if key is None:
+            key = values[self.spec.key] if self.spec.key in values else uuid7()
+        self.staged.records.append(self._cells(key, values))
+        self.staged.audits.append((self.prepared, str(key), created_changes(values)))
+        self.staged.row_numbers.append(row_no)
+        self.prepared += 1
+
+    def take(self) -> Batch:
+        """The rows staged since the last take()."""
+        batch, self.staged = self.staged, Batch()
+        return batch
+
+    async def send(self, session: AsyncSession, batch: Batch) -> None:
+        """COPY a prepared batch in; a row the database refuses is reported by its number in the file."""
+        if not self.started:
+            await self._start(session)
+        connection = await driver_connection(session)
+        try:
+            await connection.copy_records_to_table(
+                self.spec.table.name, records=batch.records, columns=self.columns, timeout=self.timeout
+            )
+        except asyncpg.PostgresError as exc:
+            raise _row_problem(exc, batch.row_numbers) from exc
+        audit_columns = ["n", "record_id", "changes"]
+        await connection.copy_records_to_table(
+            self.audit_table, records=batch.audits, columns=audit_columns, timeout=self.timeout
+        )
+        self.written += len(batch.records)
+
     async def write(
         self, session: AsyncSession, rows: list[Row], row_numbers: list[int], keys: list[Any] | None = None
     ) -> None:
-        """COPY `rows` in (ids are minted unless `keys` or the rows carry them); a row the database
-        refuses is reported by its number in the file."""
-        if not self.columns:
-            await self._start(session, rows[0])
-        connection = await driver_connection(session)
-        if keys is None:
-            keys = [values[self.spec.key] if self.spec.key in values else uuid7() for values in rows]
-        records = [self._cells(key, values) for key, values in zip(keys, rows, strict=True)]
-        audits = [
-            (self.written + index, str(key), created_changes(values))
-            for index, (key, values) in enumerate(zip(keys, rows, strict=True))
-        ]
-        try:
-            await connection.copy_records_to_table(
-                self.spec.table.name, records=records, columns=self.columns, timeout=self.timeout
-            )
-        except asyncpg.PostgresError as exc:
-            raise _row_problem(exc, row_numbers) from exc
-        await connection.copy_records_to_table(
-            self.audit_table, records=audits, columns=["n", "record_id", "changes"], timeout=self.timeout
-        )
-        self.written += len(rows)
+        """stage() every row, then send() them."""
+        self.take()
+        for index, (row_no, values) in enumerate(zip(row_numbers, rows, strict=True)):
+            self.stage(row_no, values, None if keys is None else keys[index])
+        await self.send(session, self.take())
 
     async def record_audit(self, session: AsyncSession) -> None:
         """Write every `create` audit row, in row order, in one INSERT ... SELECT.
