@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.convertors import Convertor, register_url_convertor
 
-from service import idempotency, records
+from service import idempotency, records, search
 from service.audit import jsonable
 from service.auth import CurrentKey
 from service.bulk.routes import add_bulk_routes
@@ -324,14 +324,27 @@ async def list_response(
     sort: Sort,
     cursor: str | None,
     limit: int,
+    q: str | None = None,
+    by_relevance: bool = False,
 ) -> Response:
-    """One page of a collection; PostgreSQL renders the rows when the resource allows it."""
+    """One page of a collection, optionally searched: by relevance when `by_relevance` (no explicit
+    sort), else `q` only filters and `sort`'s keyset applies. PostgreSQL renders the rows when the
+    resource allows it."""
+    if q is not None and not by_relevance:
+        where = [*where, search.matches(store.spec.table, q)]
     if store.projection is None:
+        if q is not None and by_relevance:
+            raise TypeError(f"{store.spec.name}: ranked search needs the JSON projection")
         rows, next_cursor = await records.page(session, store.spec, where, sort, cursor, limit)
         return page_response(request, store, rows, next_cursor)
-    docs, next_cursor = await records.page_json(
-        session, store.spec, store.projection, where, sort, cursor, limit
-    )
+    if q is not None and by_relevance:
+        docs, next_cursor = await search.ranked_page_json(
+            session, store.spec, store.projection, where, q, cursor, limit
+        )
+    else:
+        docs, next_cursor = await records.page_json(
+            session, store.spec, store.projection, where, sort, cursor, limit
+        )
     # The envelope is assembled around the rows' JSON text: nothing is parsed in Python.
     body = '{"items":[' + ",".join(docs) + '],"next_cursor":' + json.dumps(next_cursor) + "}"
     return Response(body, media_type="application/json", headers=link_header(request, next_cursor))

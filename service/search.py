@@ -26,10 +26,8 @@ from fastapi import Query
 from sqlalchemy import REAL, ColumnElement, Table, and_, cast, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service import records
 from service.errors import BadRequest
-from service.pagination import Sort
-from service.records import ResourceSpec, Row
+from service.records import ResourceSpec
 from service.types import Text
 
 CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
@@ -84,15 +82,17 @@ def decode_rank_cursor(cursor: str, q: str) -> tuple[float, uuid.UUID]:
         raise BadRequest("The cursor is not valid; use next_cursor exactly as returned.") from exc
 
 
-async def ranked_page(
+async def ranked_page_json(
     session: AsyncSession,
     spec: ResourceSpec,
+    projection: ColumnElement[str],
     where: list[ColumnElement[bool]],
     q: str,
     cursor: str | None,
     limit: int,
-) -> tuple[list[Row], str | None]:
-    """One page of rows matching `q` and `where`, best match first (rank desc, id asc)."""
+) -> tuple[list[str], str | None]:
+    """One page of rows matching `q` and `where`, best match first (rank desc, id asc), each row as
+    the JSON text PostgreSQL built for it."""
     table, key = spec.table, spec.key_column
     score = rank(table, q)
     conditions = [*where, matches(table, q)]
@@ -102,32 +102,14 @@ async def ranked_page(
         bound = cast(after_rank, REAL)
         conditions.append(or_(score < bound, and_(score == bound, key > after_id)))
     stmt = (
-        select(*(c for c in table.c if c.name != "search"), score.label("_rank"))
+        select(projection.label("doc"), score.label("rank"), key.label("key"))
         .where(*conditions)
         .order_by(score.desc(), key.asc())
         .limit(limit + 1)
     )
-    rows = [dict(r._mapping) for r in (await session.execute(stmt)).all()]
-    ranks = [row.pop("_rank") for row in rows]
+    rows = (await session.execute(stmt)).all()
+    docs = [row.doc for row in rows[:limit]]
     if len(rows) <= limit:
-        return rows, None
-    return rows[:limit], encode_rank_cursor(q, ranks[limit - 1], rows[limit - 1][spec.key])
-
-
-async def search_page(
-    session: AsyncSession,
-    spec: ResourceSpec,
-    where: list[ColumnElement[bool]],
-    order: Sort,
-    q: str | None,
-    by_relevance: bool,
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[Row], str | None]:
-    """A list page with optional `q`: by relevance when `by_relevance` (no explicit sort), else
-    `q` only filters and `order`'s keyset applies. Any collection with a `search` column can use it."""
-    if q is not None and by_relevance:
-        return await ranked_page(session, spec, where, q, cursor, limit)
-    if q is not None:
-        where = [*where, matches(spec.table, q)]
-    return await records.page(session, spec, where, order, cursor, limit)
+        return docs, None
+    last = rows[limit - 1]
+    return docs, encode_rank_cursor(q, last.rank, last.key)

@@ -10,9 +10,6 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Recommendation
-from service.records import ResourceSpec
-from service.search import matches, ranked_page
 from tests.conftest import Keys
 from tests.factories import activity
 from tests.test_coordination_world import add_recommendation, check_problem
@@ -116,9 +113,10 @@ async def test_bad_queries_are_422(client: httpx.AsyncClient, keys: Keys) -> Non
         check_problem(await client.get(URL, params={"q": q}, headers=keys["reader"]), 422)
 
 
-async def test_recommendations_are_searchable_too(session: AsyncSession) -> None:
-    """The column and index exist on recommendations, and the shared helpers rank them."""
-    table = Recommendation.__table__
+async def test_recommendations_are_searchable_too(
+    client: httpx.AsyncClient, keys: Keys, session: AsyncSession
+) -> None:
+    """Title and text of recommendations are searched the same way, best match first."""
     best = await add_recommendation(
         session, "CBP", "open_unresolved", date(2008, 6, 24), title="Interpol liaison"
     )
@@ -126,11 +124,16 @@ async def test_recommendations_are_searchable_too(session: AsyncSession) -> None
         session, "ICE", "open_resolved", date(2008, 6, 24), text="Share data with Interpol and Europol."
     )
     await add_recommendation(session, "USCG", "open_resolved", date(2008, 6, 24))
-    spec = ResourceSpec(name="recommendations", table=table)
-    rows, cursor = await ranked_page(session, spec, [table.c.archived_at.is_(None)], "interpol", None, 10)
-    assert [r["id"] for r in rows] == [best, other] and cursor is None
-    first, cursor = await ranked_page(session, spec, [], "interpol", None, 1)
-    rest, end = await ranked_page(session, spec, [], "interpol", cursor, 1)
-    assert [first[0]["id"], rest[0]["id"]] == [best, other] and end is None
-    assert "search" not in rows[0]  # the document never leaves the database
-    assert matches(table, "europol") is not None
+    url = "/api/v1/recommendations"
+    page = await client.get(url, params={"q": "interpol"}, headers=keys["reader"])
+    assert page.status_code == 200 and ids(page.json()) == [str(best), str(other)]
+    assert "search" not in page.json()["items"][0]  # the document never leaves the database
+    first = await client.get(url, params={"q": "interpol", "limit": 1}, headers=keys["reader"])
+    cursor = first.json()["next_cursor"]
+    rest = await client.get(
+        url, params={"q": "interpol", "limit": 1, "cursor": cursor}, headers=keys["reader"]
+    )
+    assert ids(first.json()) + ids(rest.json()) == [str(best), str(other)]
+    assert rest.json()["next_cursor"] is None
+    only = await client.get(url, params={"q": "europol", "sort": "number"}, headers=keys["reader"])
+    assert ids(only.json()) == [str(other)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from service import records
 from service.activities.repository import ActivityStore, activity_filters
 from service.activities.schemas import ActivityRead
 from service.auth import CurrentKey
-from service.db import SessionDep
+from service.db import ReadSessionDep
 from service.filters import (
     ActiveOn,
     ComponentFilter,
@@ -21,8 +21,8 @@ from service.filters import (
     check_component_filter,
 )
 from service.pagination import Cursor, Limit, Page, SortParam, parse_sort
-from service.routes import READ_ERRORS, add_record_routes, page_response
-from service.search import SearchQuery, search_page
+from service.routes import READ_ERRORS, add_record_routes, list_response
+from service.search import SearchQuery
 from service.vocab import ActivityStatus, ActivityType
 
 router = APIRouter(prefix="/activities", tags=["activities"])
@@ -32,7 +32,7 @@ store = ActivityStore()
 @router.get("", response_model=Page[ActivityRead], responses=READ_ERRORS, operation_id="list_activities")
 async def list_activities(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     _: CurrentKey,
     component: ComponentFilter = [],  # noqa: B006 - FastAPI copies defaults
     country: CountryFilter = [],  # noqa: B006
@@ -46,7 +46,7 @@ async def list_activities(
     sort: SortParam = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> JSONResponse:
+) -> Response:
     """List activities, filtered, searched (q) and sorted (id, created_at, updated_at, identifier, title)."""
     await check_component_filter(session, "component", component)
     order = parse_sort(sort, store.spec.sort_columns(), "id")
@@ -59,8 +59,7 @@ async def list_activities(
         active_on=active_on,
         updated_since=updated_since,
     ) + records.live_only(store.spec, include_archived)
-    rows, next_cursor = await search_page(session, store.spec, where, order, q, sort is None, cursor, limit)
-    return page_response(request, store, rows, next_cursor)
+    return await list_response(request, session, store, where, order, cursor, limit, q, sort is None)
 
 
 add_record_routes(router, store)

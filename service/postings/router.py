@@ -6,11 +6,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from service import records
 from service.auth import CurrentKey
-from service.db import SessionDep
+from service.db import ReadSessionDep
 from service.filters import (
     ComponentFilter,
     CountryFilter,
@@ -21,7 +21,7 @@ from service.filters import (
 from service.pagination import Cursor, Limit, Page, SortParam, parse_sort
 from service.postings.repository import PostingStore, posting_filters
 from service.postings.schemas import PostingRead
-from service.routes import READ_ERRORS, add_record_routes, page_response
+from service.routes import READ_ERRORS, add_record_routes, list_response
 from service.types import Text
 from service.vocab import EmploymentCategory, Nsdd38Status, PostingRole, PostingStatus
 
@@ -32,7 +32,7 @@ store = PostingStore()
 @router.get("", response_model=Page[PostingRead], responses=READ_ERRORS, operation_id="list_postings")
 async def list_postings(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     _: CurrentKey,
     component: ComponentFilter = [],  # noqa: B006 - FastAPI copies defaults
     country: CountryFilter = [],  # noqa: B006
@@ -47,7 +47,7 @@ async def list_postings(
     sort: SortParam = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> JSONResponse:
+) -> Response:
     """List postings, filtered and sorted (id, created_at, updated_at, position_number)."""
     await check_component_filter(session, "component", component)
     order = parse_sort(sort, store.spec.sort_columns(), "id")
@@ -62,8 +62,7 @@ async def list_postings(
         nsdd38_statuses=nsdd38_status,
         updated_since=updated_since,
     ) + records.live_only(store.spec, include_archived)
-    rows, next_cursor = await records.page(session, store.spec, where, order, cursor, limit)
-    return page_response(request, store, rows, next_cursor)
+    return await list_response(request, session, store, where, order, cursor, limit)
 
 
 add_record_routes(router, store)

@@ -6,13 +6,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from service import idempotency, records
 from service.audit import jsonable
 from service.auth import CurrentKey
-from service.db import SessionDep
+from service.db import ReadSessionDep, SessionDep
 from service.errors import Conflict, NotFound
 from service.filters import ComponentFilter, IncludeArchived, UpdatedSince, check_component_filter
 from service.http import IdempotencyKey, require_json
@@ -25,7 +25,8 @@ from service.recommendations.schemas import (
     StatusUpdateCreate,
     StatusUpdateRead,
 )
-from service.routes import READ_ERRORS, WRITE_ERRORS, add_record_routes, load, page_response
+from service.routes import READ_ERRORS, WRITE_ERRORS, add_record_routes, list_response, load
+from service.search import SearchQuery
 from service.vocab import RecommendationStatus
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
@@ -38,7 +39,7 @@ RecommendationId = Annotated[uuid.UUID, Path(alias="id", description="The recomm
 )
 async def list_recommendations(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     _: CurrentKey,
     status: Annotated[list[RecommendationStatus], Query(max_length=4)] = [],  # noqa: B006
     responsible_component: ComponentFilter = [],  # noqa: B006
@@ -47,12 +48,13 @@ async def list_recommendations(
     overdue: Annotated[bool | None, Query(description="true: target date passed and not closed")] = None,
     updated_since: UpdatedSince = None,
     include_archived: IncludeArchived = False,
+    q: SearchQuery = None,
     sort: SortParam = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> JSONResponse:
-    """List recommendations, filtered and sorted (id, created_at, updated_at, report_date, report_number,
-    number)."""
+) -> Response:
+    """List recommendations, filtered, searched (q) and sorted (id, created_at, updated_at, report_date,
+    report_number, number)."""
     await check_component_filter(session, "responsible_component", responsible_component)
     order = parse_sort(sort, store.spec.sort_columns(), "id")
     where = recommendation_filters(
@@ -63,8 +65,7 @@ async def list_recommendations(
         overdue=overdue,
         updated_since=updated_since,
     ) + records.live_only(store.spec, include_archived)
-    rows, next_cursor = await records.page(session, store.spec, where, order, cursor, limit)
-    return page_response(request, store, rows, next_cursor)
+    return await list_response(request, session, store, where, order, cursor, limit, q, sort is None)
 
 
 @router.post(
