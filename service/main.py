@@ -33,15 +33,16 @@ views computed live. Every `/api/v1` call needs `Authorization: Bearer <key>`
 
 
 API_PREFIX = "/api/v1"
-# Order matters: coordination first, so its /strategic-goals/coverage and /recommendations/summary
-# win over the resources' /{code} and /{id}.
+# Order matters twice. Coordination must come before strategic goals and recommendations, so its
+# /strategic-goals/coverage and /recommendations/summary win over their /{code} and /{id}. And FastAPI
+# tries routes one by one (a few microseconds each), so the collections polled hardest come first.
 API_ROUTERS = (
+    activities_router,
+    postings_router,
     coordination_router,
     components_router,
     goals_router,
     posts_router,
-    activities_router,
-    postings_router,
     recommendations_router,
     changes_router,
 )
