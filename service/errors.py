@@ -275,7 +275,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, handle_http)
     app.add_exception_handler(RequestValidationError, handle_validation)
     app.add_exception_handler(DBAPIError, handle_database)
-    # Hot reads run on the asyncpg connection itself (db.driver_connection): its errors come unwrapped.
+    # GET by id runs on the bare asyncpg connection (db.get_read_connection): its errors come unwrapped.
     app.add_exception_handler(asyncpg.PostgresError, handle_database)
     app.add_exception_handler(asyncpg.InterfaceError, handle_unreachable)
     app.add_exception_handler(PoolTimeoutError, handle_unreachable)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,6 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 
 from service.audit import diff, record_change
 from service.auth import Principal
-from service.db import driver_connection
 from service.errors import Conflict, sqlstate_of
 from service.pagination import Sort, decode_cursor, encode_cursor, keyset_after, order_by
 
@@ -203,9 +203,9 @@ async def page_json(
     return [r["doc"] for r in rows[:limit]], _next_cursor(sort, rows, limit, spec.key)
 
 
-async def fetch_json(session: AsyncSession, sql: str, key: Any) -> tuple[str, int] | None:
+async def fetch_json(connection: asyncpg.Connection, sql: str, key: Any) -> tuple[str, int] | None:
     """One record as JSON text built by PostgreSQL, with its version (`sql` from json_sql.lookup_sql)."""
-    row = await (await driver_connection(session)).fetchrow(sql, key)
+    row = await connection.fetchrow(sql, key)
     return (row[0], row[1]) if row else None
 
 

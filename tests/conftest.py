@@ -23,10 +23,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from service.config import Settings
-from service.db import get_read_session, get_session, make_sessionmaker, normalize_url
+from service.db import (
+    driver_connection,
+    get_read_session,
+    get_session,
+    make_sessionmaker,
+    normalize_url,
+)
 from service.embedded import embedded_url
 from service.keys import create_key
 from service.main import create_app
+from service.read_connection import get_read_connection
 from service.vocab import Role
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,12 +118,16 @@ def app(settings: Settings, session: AsyncSession, engine: AsyncEngine) -> Any:
             await session.rollback()  # back to the savepoint: the failed request wrote nothing
             raise
 
+    async def test_connection() -> AsyncIterator[asyncpg.Connection]:
+        yield await driver_connection(session)  # inside the test's transaction, like its session
+
     @asynccontextmanager
     async def lookup_session() -> AsyncIterator[AsyncSession]:
         yield session  # the test's own transaction: keys made by the test are visible
 
     application.dependency_overrides[get_session] = test_session
     application.dependency_overrides[get_read_session] = test_session
+    application.dependency_overrides[get_read_connection] = test_connection
     application.state.lookup_session = lookup_session
     return application
 

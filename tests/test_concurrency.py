@@ -188,6 +188,7 @@ async def test_cold_key_cache_with_more_requests_than_connections_does_not_deadl
     app = create_app(Settings(database_url=world.url, auth_cache_seconds=60))
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_read_sessionmaker(engine)
+    app.state.engine = engine
     key_cache.clear()
     try:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

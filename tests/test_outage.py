@@ -105,7 +105,7 @@ def api(throwaway: Throwaway) -> Iterator[tuple[str, str]]:
 
 
 async def hammer(
-    client: httpx.AsyncClient, key: str, until: float, log: list[tuple[float, int, float, Any]]
+    client: httpx.AsyncClient, key: str, until: float, log: list[tuple[float, int, float, Any]], one: str
 ) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     n = 0
@@ -113,8 +113,10 @@ async def hammer(
         n += 1
         started = time.monotonic()
         try:
-            if n % 3:
+            if n % 3 == 1:
                 response = await client.get("/api/v1/activities", headers=headers)
+            elif n % 3 == 2:  # GET by id runs on a bare pooled connection: it must recover too
+                response = await client.get(f"/api/v1/activities/{one}", headers=headers)
             else:
                 body = {
                     "identifier": f"OUT-{id(log)}-{started}",
@@ -133,9 +135,13 @@ async def hammer(
 async def test_database_outage_is_503_then_recovers(api: tuple[str, str], throwaway: Throwaway) -> None:
     base, key = api
     log: list[tuple[float, int, float, Any]] = []
+    auth = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, timeout=15) as client:
+        body = {"identifier": "OUT-ONE", "title": "t", "activity_type": "other", "lead_component": "CBP"}
+        made = await client.post("/api/v1/activities", json={**body, "countries": ["MX"]}, headers=auth)
+        assert made.status_code == 201, made.text
         start = time.monotonic()
-        load = asyncio.gather(*(hammer(client, key, start + 9, log) for _ in range(4)))
+        load = asyncio.gather(*(hammer(client, key, start + 9, log, made.json()["id"]) for _ in range(4)))
         await asyncio.sleep(1.5)
         stopping = time.monotonic()
         await asyncio.to_thread(throwaway.stop)
@@ -158,3 +164,5 @@ async def test_database_outage_is_503_then_recovers(api: tuple[str, str], throwa
     assert not [t for t, s, _, _ in log if s == 503 and t < stopping - 0.2]
     recovered = [t for t, s, _, _ in log if s in (200, 201) and t > restarted]
     assert recovered and recovered[0] - restarted < 5
+    by_id = [(t, s) for t, s, _, r in log if s != -1 and "/activities/" in str(r.request.url)]
+    assert any(s == 200 and t > restarted for t, s in by_id), "GET by id did not recover"
