@@ -56,6 +56,9 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]
     return changes
 
 
+_INSERT_AUDIT = insert(AuditEntry.__table__)
+
+
 async def record_change(
     session: AsyncSession,
     *,
@@ -68,15 +71,18 @@ async def record_change(
 ) -> None:
     """Append one audit row; it commits (or rolls back) with the change it describes."""
     await session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK_ID)))
+    # Values as parameters of one constant statement: SQLAlchemy then reuses its compiled form
+    # instead of keying a new `.values(...)` construct on every write.
     await session.execute(
-        insert(AuditEntry).values(
-            resource=resource,
-            record_id=str(record_id),
-            action=action,
-            version=version,
-            key_id=actor.key_id,
-            actor_name=actor.name,
-            request_id=current_request_id(),
-            changes=changes,
-        )
+        _INSERT_AUDIT,
+        {
+            "resource": resource,
+            "record_id": str(record_id),
+            "action": action,
+            "version": version,
+            "key_id": actor.key_id,
+            "actor_name": actor.name,
+            "request_id": current_request_id(),
+            "changes": changes,
+        },
     )

@@ -68,8 +68,10 @@ async def _unique_guard(coro: Any, spec: ResourceSpec) -> Any:
 async def create(session: AsyncSession, spec: ResourceSpec, values: Row, actor: Principal) -> Row:
     """Insert a record stamped with its creator, plus its `create` audit row."""
     stamped = {**values, "created_by": actor.name, "updated_by": actor.name}
-    stmt = insert(spec.table).values(stamped).returning(spec.table)
-    row = dict((await _unique_guard(session.execute(stmt), spec)).one()._mapping)
+    # The values travel as parameters of a statement that depends only on which columns are given,
+    # so SQLAlchemy's compiled-statement cache serves it (`.values(...)` is re-keyed per call).
+    stmt = insert(spec.table).returning(spec.table)
+    row = dict((await _unique_guard(session.execute(stmt, stamped), spec)).one()._mapping)
     await record_change(
         session,
         resource=spec.name,
