@@ -96,10 +96,8 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under a session, for hot reads run as precompiled SQL text.
-
-    It is the session's own connection (inside its transaction, if one is open), so what the
-    request wrote is visible; asyncpg errors raised from it are mapped like SQLAlchemy's (errors.py)."""
+    """The asyncpg connection under a session, inside its transaction: for work SQLAlchemy has no
+    verb for (binary COPY in bulk import), and for tests to hand routes their transaction."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     return raw.driver_connection  # type: ignore[return-value]

@@ -28,17 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.audit import FEED_LOCK_ID, SKIPPED_FIELDS, jsonable
 from service.auth import Principal
 from service.bulk.settings import get_bulk_settings
+from service.db import driver_connection
 from service.errors import classify_db_error
 from service.models.base import uuid7
 from service.records import ResourceSpec, Row
 from service.request_context import current_request_id
-
-
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session's current transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection  # type: ignore[return-value]
 
 
 def created_changes(values: Row) -> str:
