@@ -302,9 +302,11 @@ def add_record_routes(
     router: APIRouter, store: RecordStore, before_write: Callable[..., Any] | None = None
 ) -> None:
     """Everything but the list: create, read, update, archive, restore, history."""
-    add_bulk_routes(router, store)  # first: `/{id}` would otherwise capture /export and /import
-    add_create(router, store)
+    # FastAPI tries routes in order, so the hottest (GET by key) goes first; the key's path converter
+    # (uuid, or a code that is never import/export) keeps it off the sibling bulk routes.
     add_read(router, store)
+    add_bulk_routes(router, store)
+    add_create(router, store)
     add_update(router, store, before_write)
     if store.spec.archivable:
         add_archive(router, store)
