@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from service.auth import SECURITY_SCHEME
 from service.errors import FieldError, Problem
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -38,8 +39,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components["FieldError"] = FieldError.model_json_schema()
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
-    for path in schema.get("paths", {}).values():
+    schema["components"]["securitySchemes"] = SECURITY_SCHEME
+    for route, path in schema.get("paths", {}).items():
         for operation in path.values():
+            if route.startswith("/api/"):  # every /api call needs a key (service.auth)
+                operation["security"] = [{name: []} for name in SECURITY_SCHEME]
             for status, response in operation.get("responses", {}).items():
                 if status[0] in "45":
                     response["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}

@@ -31,6 +31,30 @@ async def test_missing_or_wrong_key_is_401(client: httpx.AsyncClient, headers: d
     assert response.headers["content-type"] == "application/problem+json"
 
 
+async def test_scheme_is_case_insensitive_and_reads_by_id_need_a_key(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    token = keys["reader"]["Authorization"].removeprefix("Bearer ")
+    assert (
+        await client.get("/api/v1/components", headers={"Authorization": f"bearer {token}"})
+    ).status_code == 200
+    some_id = "00000000-0000-7000-8000-000000000000"
+    unauthenticated = await client.get(f"/api/v1/activities/{some_id}")
+    assert unauthenticated.status_code == 401 and unauthenticated.headers["www-authenticate"].startswith(
+        "Bearer"
+    )
+    assert (await client.get(f"/api/v1/activities/{some_id}", headers=keys["reader"])).status_code == 404
+
+
+async def test_openapi_declares_the_key_on_every_api_operation(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    for route, operations in schema["paths"].items():
+        for operation in operations.values():
+            expected = [{"HTTPBearer": []}] if route.startswith("/api/") else None
+            assert operation.get("security") == expected, route
+
+
 async def test_open_endpoints_need_no_key(client: httpx.AsyncClient) -> None:
     for path in ("/health/live", "/openapi.json"):
         assert (await client.get(path)).status_code == 200
