@@ -7,7 +7,9 @@ PostgreSQL backends connected to the benchmark database, divided by the requests
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from pathlib import Path
 
 import asyncpg
@@ -33,6 +35,33 @@ async def backends(url: str, database: str) -> list[int]:
     finally:
         await conn.close()
     return [r[0] for r in rows]
+
+
+async def settle(url: str, database: str, wait_s: float = 30.0) -> int:
+    """Wait until no statement runs in the benchmark database, then cancel what still does.
+
+    The load generator gives up on a request at its timeout, but PostgreSQL goes on with the statement
+    until it ends (or hits statement_timeout): without this, a heavy scenario's leftovers (16 ranked
+    searches over 1M rows) run on into the next one and bill it their CPU and latency. Returns how many
+    statements had to be cancelled."""
+    conn = await asyncpg.connect(url)
+    query = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+        " AND state = 'active' AND backend_type = 'client backend'"
+    )
+    try:
+        deadline = time.monotonic() + wait_s
+        busy = [r[0] for r in await conn.fetch(query, database)]
+        for _ in range(int(wait_s / 0.2)):  # polling: PostgreSQL has no "statement ended" event for us
+            if not busy or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+            busy = [r[0] for r in await conn.fetch(query, database)]
+        for pid in busy:
+            await conn.execute("SELECT pg_cancel_backend($1)", pid)
+        return len(busy)
+    finally:
+        await conn.close()
 
 
 class CpuMeter:

@@ -23,7 +23,7 @@ import asyncpg
 
 from bench import report, scenarios
 from bench.common import RESULTS, create_admin_key, database_name, dsn, machine
-from bench.cpu import CpuMeter, backends
+from bench.cpu import CpuMeter, backends, settle
 from bench.drive import Around, Load
 from bench.raw import plans
 from bench.servers import Server
@@ -75,6 +75,10 @@ class Run:
         """Run one scenario, keep its row and print it (with the CPU its measured phase cost)."""
         box: dict[str, float] = {}
         summary = scenario(lambda: self.cpu(server, box))
+        cancelled = asyncio.run(settle(self.url, self.database))
+        if cancelled:
+            late = f"{cancelled} statements still running 30 s after the load were cancelled"
+            note = f"{note}; {late}" if note else late
         if "db_cpu_s" in summary:  # measured by the raw client itself
             box["db"] = summary["db_cpu_s"]
         seconds = summary["duration_us"] / 1e6 or 1.0
