@@ -9,9 +9,22 @@ import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
+from starlette.exceptions import HTTPException
 
 from service.auth import CurrentKey
-from service.errors import unavailable
+from service.errors import ProblemError, unavailable
+
+# Errors that mean the server or the socket is gone, not that one statement failed. Like SQLAlchemy
+# does for a Session on a disconnect, they retire every connection opened before them, so the rest
+# of the pool reconnects on checkout instead of each failing once after a database restart.
+_CONNECTION_LOST = (
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    OSError,
+)
 
 
 async def get_read_connection(request: Request, _: CurrentKey) -> AsyncIterator[asyncpg.Connection]:
@@ -26,10 +39,19 @@ async def get_read_connection(request: Request, _: CurrentKey) -> AsyncIterator[
         # Unlike a Session, the pool hands connect failures ("the database system is shutting
         # down") over in the driver adapter's own class rather than a SQLAlchemy DBAPIError.
         raise unavailable() from exc
+    driver: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
     try:
-        yield pooled.driver_connection  # type: ignore[misc]
-    except (asyncpg.InterfaceError, OSError):
-        pooled.invalidate()  # a dead connection must not go back to the pool
+        yield driver
+    except (ProblemError, HTTPException):
+        raise  # the statement finished (a 404, say): the connection is fine
+    except Exception as exc:
+        # Whatever the driver raised, a connection whose statement failed half-way is not trusted
+        # again: one handed back after "terminating connection due to administrator command" was
+        # seen to fail the next request with asyncpg's InternalClientError (a 500).
+        if isinstance(exc, _CONNECTION_LOST) or driver.is_closed():
+            engine.pool._invalidate(pooled, exc)  # SQLAlchemy's own disconnect path (private)
+        else:
+            pooled.invalidate(exc)
         raise
     finally:
         await greenlet_spawn(pooled.close)

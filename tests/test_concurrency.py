@@ -200,3 +200,48 @@ async def test_cold_key_cache_with_more_requests_than_connections_does_not_deadl
     finally:
         key_cache.clear()
         await engine.dispose()
+
+
+async def test_connections_killed_mid_statement_are_not_handed_out_again(world: Isolated) -> None:
+    # GET by id runs on a bare pooled asyncpg connection. When the server drops connections in the
+    # middle of statements (a restart, an admin's pg_terminate_backend), those requests answer 503,
+    # and none of the dead connections goes back to the pool to fail a later request.
+    made = await world.client.post(API, json=activity(), headers=world.headers["cbp"])
+    url = f"{API}/{made.json()['id']}"
+    tag = "oia-killed-pool-test"
+    engine = create_async_engine(
+        world.url, pool_size=4, max_overflow=0, connect_args={"server_settings": {"application_name": tag}}
+    )
+    app = create_app(Settings(database_url=world.url, auth_cache_seconds=60))
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_sessionmaker = make_read_sessionmaker(engine)
+    app.state.engine = engine
+    key_cache.clear()
+    mine = " FROM pg_stat_activity WHERE application_name = :tag"
+    admin_key = world.headers["admin"]
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get(url, headers=admin_key)).status_code == 200  # the key is cached now
+            async with world.engine.connect() as locker, world.engine.connect() as admin:
+                # An exclusive lock holds four GETs inside their SELECT, one per pooled connection.
+                await locker.execute(text("LOCK TABLE activities IN ACCESS EXCLUSIVE MODE"))
+                blocked = [asyncio.create_task(client.get(url, headers=admin_key)) for _ in range(4)]
+                for _ in range(100):
+                    await asyncio.sleep(0.05)
+                    waiting = await admin.scalar(
+                        text("SELECT count(*)" + mine + " AND wait_event_type = 'Lock'"), {"tag": tag}
+                    )
+                    if waiting == 4:
+                        break
+                assert waiting == 4
+                await admin.execute(text("SELECT pg_terminate_backend(pid)" + mine), {"tag": tag})
+                interrupted = [await answer for answer in blocked]
+                await locker.rollback()
+            after = [(await client.get(url, headers=admin_key)).status_code for _ in range(6)]
+        assert [a.status_code for a in interrupted] == [503] * 4
+        assert all(a.headers["retry-after"] for a in interrupted)
+        assert after == [200] * 6
+    finally:
+        key_cache.clear()
+        await engine.dispose()
