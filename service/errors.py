@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -149,29 +149,38 @@ _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized",
 _UNAVAILABLE_PREFIXES = ("08", "57P01", "57P02", "57P03", "53300", "57014", "40001", "40P01")
 
 
-def sqlstate_of(exc: BaseException) -> str | None:
-    """The SQLSTATE behind a SQLAlchemy error, looking through the driver's wrappers."""
+def _wrapped(exc: BaseException) -> Iterator[BaseException]:
+    """The error and the driver errors behind it (SQLAlchemy's .orig, then __cause__), a few deep."""
     seen: BaseException | None = exc
     for _ in range(4):
         if seen is None:
-            return None
+            return
+        yield seen
+        seen = getattr(seen, "orig", None) or seen.__cause__
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE behind a SQLAlchemy error, looking through the driver's wrappers."""
+    for seen in _wrapped(exc):
         code = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
         if isinstance(code, str):
             return code
-        seen = getattr(seen, "orig", None) or seen.__cause__
     return None
 
 
 def _constraint_of(exc: BaseException) -> str | None:
-    seen: BaseException | None = exc
-    for _ in range(4):
-        if seen is None:
-            return None
+    for seen in _wrapped(exc):
         name = getattr(seen, "constraint_name", None)
         if isinstance(name, str):
             return name
-        seen = getattr(seen, "orig", None) or seen.__cause__
     return None
+
+
+def _driver_lost_track(exc: BaseException) -> bool:
+    """asyncpg's InternalClientError ("cannot switch to state 12; another operation (2) is in
+    progress"): the server's FATAL "terminating connection" reached an idle pooled connection just
+    before a request took it, and the socket had not closed yet. A shutdown, not a bug."""
+    return any(isinstance(seen, asyncpg.InternalClientError) for seen in _wrapped(exc))
 
 
 def classify_db_error(exc: BaseException) -> ProblemError | None:
@@ -179,6 +188,8 @@ def classify_db_error(exc: BaseException) -> ProblemError | None:
     state = sqlstate_of(exc)
     if state is None:
         if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return unavailable()
+        if _driver_lost_track(exc):
             return unavailable()
         return None
     if state.startswith(_UNAVAILABLE_PREFIXES):
@@ -278,6 +289,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # GET by id runs on the bare asyncpg connection (db.get_read_connection): its errors come unwrapped.
     app.add_exception_handler(asyncpg.PostgresError, handle_database)
     app.add_exception_handler(asyncpg.InterfaceError, handle_unreachable)
+    app.add_exception_handler(asyncpg.InternalClientError, handle_unreachable)
     app.add_exception_handler(PoolTimeoutError, handle_unreachable)
     app.add_exception_handler(OSError, handle_unreachable)
     app.add_exception_handler(TimeoutError, handle_unreachable)

@@ -19,6 +19,7 @@ from service.errors import ProblemError, unavailable
 # of the pool reconnects on checkout instead of each failing once after a database restart.
 _CONNECTION_LOST = (
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # see errors._driver_lost_track
     asyncpg.PostgresConnectionError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
@@ -46,8 +47,7 @@ async def get_read_connection(request: Request, _: CurrentKey) -> AsyncIterator[
         raise  # the statement finished (a 404, say): the connection is fine
     except Exception as exc:
         # Whatever the driver raised, a connection whose statement failed half-way is not trusted
-        # again: one handed back after "terminating connection due to administrator command" was
-        # seen to fail the next request with asyncpg's InternalClientError (a 500).
+        # again: one killed mid-statement and handed back would fail the next request too.
         if isinstance(exc, _CONNECTION_LOST) or driver.is_closed():
             engine.pool._invalidate(pooled, exc)  # SQLAlchemy's own disconnect path (private)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
@@ -92,6 +93,15 @@ async def test_database_errors_map_by_sqlstate(engine: Any, sql: str, status: in
         assert problem is not None and problem.status == status
         if status == 503:
             assert problem.headers["Retry-After"]
+
+
+def test_a_connection_dropped_under_the_driver_is_503_not_500() -> None:
+    """The FATAL of a server shutdown can reach an idle pooled connection just before a request
+    takes it; asyncpg then fails the statement with InternalClientError (seen in an outage run)."""
+    lost = asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
+    for raised in (lost, DBAPIError("SELECT 1", None, lost)):
+        problem = classify_db_error(raised)
+        assert problem is not None and problem.status == 503 and problem.headers["Retry-After"]
 
 
 async def test_openapi_advertises_problem_json(client: httpx.AsyncClient) -> None:
