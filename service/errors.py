@@ -187,11 +187,8 @@ def classify_db_error(exc: BaseException) -> ProblemError | None:
     """Map a database error to the problem a client should see (None = a genuine bug)."""
     state = sqlstate_of(exc)
     if state is None:
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-            return unavailable()
-        if _driver_lost_track(exc):
-            return unavailable()
-        return None
+        lost = (isinstance(exc, DBAPIError) and exc.connection_invalidated) or _driver_lost_track(exc)
+        return unavailable() if lost else None
     if state.startswith(_UNAVAILABLE_PREFIXES):
         return unavailable()
     constraint = _constraint_of(exc) or "a constraint"

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import String, cast, func, select, text, update
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from service import records
 from service.activities.repository import ActivityStore
@@ -178,6 +179,16 @@ async def test_change_feed_filters_by_resource(world: Isolated) -> None:
     assert tampered.status_code == 400
 
 
+def app_on(world: Isolated, engine: AsyncEngine) -> FastAPI:
+    """The service on an engine of the test's own, with a cold 60 s key cache."""
+    app = create_app(Settings(database_url=world.url, auth_cache_seconds=60))
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_sessionmaker = make_read_sessionmaker(engine)
+    app.state.engine = engine
+    key_cache.clear()
+    return app
+
+
 async def test_cold_key_cache_with_more_requests_than_connections_does_not_deadlock(world: Isolated) -> None:
     # Each request checks its key on a connection of its own only for that lookup: were the lookup
     # to keep it until the request ends, 16 requests on 4 connections would each hold one while
@@ -185,11 +196,7 @@ async def test_cold_key_cache_with_more_requests_than_connections_does_not_deadl
     made = await world.client.post(API, json=activity(), headers=world.headers["cbp"])
     url = f"{API}/{made.json()['id']}"
     engine = create_async_engine(world.url, pool_size=4, max_overflow=0, pool_timeout=3)
-    app = create_app(Settings(database_url=world.url, auth_cache_seconds=60))
-    app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.read_sessionmaker = make_read_sessionmaker(engine)
-    app.state.engine = engine
-    key_cache.clear()
+    app = app_on(world, engine)
     try:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -212,11 +219,7 @@ async def test_connections_killed_mid_statement_are_not_handed_out_again(world: 
     engine = create_async_engine(
         world.url, pool_size=4, max_overflow=0, connect_args={"server_settings": {"application_name": tag}}
     )
-    app = create_app(Settings(database_url=world.url, auth_cache_seconds=60))
-    app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.read_sessionmaker = make_read_sessionmaker(engine)
-    app.state.engine = engine
-    key_cache.clear()
+    app = app_on(world, engine)
     mine = " FROM pg_stat_activity WHERE application_name = :tag"
     admin_key = world.headers["admin"]
     try:
