@@ -54,8 +54,8 @@ async def create_admin_key(url: str, name: str) -> tuple[Any, str]:
     """A fresh admin key in the benchmark database (service.keys.create_key): (key id, key)."""
     from service.config import Settings
     from service.db import make_engine, make_sessionmaker, normalize_url
-    from service.keys import create_key
-    from service.vocab import Role
+    from service.ops.keys import create_key
+    from service.schemas.vocab import Role
 
     engine = make_engine(normalize_url(url), Settings(database_url=url))
     try:

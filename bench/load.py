@@ -38,7 +38,7 @@ class ImportSink:
         from service.auth import Principal
         from service.config import Settings
         from service.db import make_engine, make_sessionmaker, normalize_url
-        from service.vocab import Role
+        from service.schemas.vocab import Role
 
         self.engine = make_engine(
             normalize_url(url), Settings(database_url=url, db_statement_timeout_ms=3_600_000)
@@ -48,12 +48,9 @@ class ImportSink:
 
     async def write(self, resource: str, rows: Iterable[gen.Row]) -> int:
         from service.bulk.importer import import_rows
-        from service.bulk.routes import STORES
-        from service.main import create_app
+        from service.resources import store_named
 
-        if not STORES:
-            create_app()  # registers every resource's store
-        store = STORES[resource]
+        store = store_named(resource)
         iterator = iter(rows)
         total = 0
         while chunk := list(itertools.islice(iterator, CHUNK)):

@@ -22,8 +22,8 @@ from service.config import get_settings
 from service.db import lookup_session
 from service.errors import Forbidden, Unauthorized
 from service.models import ApiKey
-from service.request_context import set_key_id
-from service.vocab import Role
+from service.schemas.vocab import Role
+from service.web.context import set_key_id
 
 KEY_PREFIX = "oia_"
 # The OpenAPI document declares this scheme on every /api operation (service/openapi.py); the header is

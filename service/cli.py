@@ -13,8 +13,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from service.config import get_settings
-from service.db import make_engine, make_sessionmaker, resolve_database_url
-from service.vocab import Role
+from service.db import make_engine, make_sessionmaker
+from service.ops.embedded import database_url
+from service.schemas.vocab import Role
 
 app = typer.Typer(
     help="OIA Registry: the system of record for DHS international activities.",
@@ -27,9 +28,9 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def database_url() -> str:
+def configured_url() -> str:
     """DATABASE_URL, or the embedded server (started on demand)."""
-    return resolve_database_url(get_settings())
+    return database_url(get_settings())
 
 
 def run_with_session(work: Callable[[Any], Awaitable[T]]) -> T:
@@ -37,7 +38,7 @@ def run_with_session(work: Callable[[Any], Awaitable[T]]) -> T:
 
     async def main() -> T:
         settings = get_settings()
-        engine = make_engine(database_url(), settings)
+        engine = make_engine(configured_url(), settings)
         try:
             async with make_sessionmaker(engine)() as session:
                 result = await work(session)
@@ -61,7 +62,7 @@ def upgrade_to_head(url: str) -> None:
 @app.command()
 def migrate() -> None:
     """Upgrade the database schema to the newest migration."""
-    upgrade_to_head(database_url())
+    upgrade_to_head(configured_url())
     typer.echo("database is at head")
 
 
@@ -77,7 +78,7 @@ def serve(
     """Serve the API with uvicorn (uvloop and httptools when installed)."""
     import uvicorn
 
-    url = database_url()
+    url = configured_url()
     # Workers inherit the resolved URL, so they all talk to the same (maybe embedded) server.
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
@@ -111,13 +112,13 @@ def seed(
         typer.echo("error: say what to load, e.g. --recommendations or --demo", err=True)
         raise typer.Exit(2)
     if demo:
-        from service.bulk.commands import run_demo
+        from service.ops.import_export import run_demo
 
         if code := run_demo(run_with_session, scale, typer.echo):
             raise typer.Exit(code)
     if not recommendations:
         return
-    from service.seed.recommendations import RECOMMENDATIONS, REPORT_NUMBER, load_recommendations
+    from service.ops.seed.recommendations import RECOMMENDATIONS, REPORT_NUMBER, load_recommendations
 
     added = run_with_session(load_recommendations)
     typer.echo(f"{REPORT_NUMBER}: added {added} of {len(RECOMMENDATIONS)} recommendations")
@@ -130,7 +131,7 @@ def import_file(
     fmt: Annotated[str | None, typer.Option("--format", help="csv or ndjson (default: by extension)")] = None,
 ) -> None:
     """Create every record in FILE, or none (one transaction, audited as the admin actor "cli")."""
-    from service.bulk.commands import run_import
+    from service.ops.import_export import run_import
 
     raise typer.Exit(run_import(run_with_session, file, resource, fmt, typer.echo))
 
@@ -143,7 +144,7 @@ def export_file(
     include_archived: Annotated[bool, typer.Option(help="Also archived records")] = False,
 ) -> None:
     """Write every record of RESOURCE as CSV or NDJSON, streamed (as GET .../export does)."""
-    from service.bulk.commands import run_export
+    from service.ops.import_export import run_export
 
     if fmt not in ("csv", "ndjson"):
         raise typer.BadParameter("--format must be csv or ndjson")
@@ -158,7 +159,7 @@ def smoke(
     key: Annotated[str, typer.Option(help="An admin key", envvar="OIA_SMOKE_KEY")] = "",
 ) -> None:
     """Create, read, list, update and archive one record of each resource over HTTP; exit 1 on a failure."""
-    from service.smoke import run_smoke
+    from service.ops.smoke import run_smoke
 
     if not key.strip():
         typer.echo("error: --key (or OIA_SMOKE_KEY) is empty; see `oia keys create --help`", err=True)
@@ -173,7 +174,7 @@ def keys_create(
     component: Annotated[str | None, typer.Option(help="The component an editor writes for")] = None,
 ) -> None:
     """Make a key; it is printed once, alone on the last line, and stored only as a hash."""
-    from service.keys import create_key
+    from service.ops.keys import create_key
 
     if not name.strip() or len(name) > 100:
         raise typer.BadParameter("--name must be 1 to 100 characters")
@@ -191,7 +192,7 @@ def keys_list(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array instead of a table")] = False,
 ) -> None:
     """List keys (never the keys themselves)."""
-    from service.keys import list_keys
+    from service.ops.keys import list_keys
 
     rows = run_with_session(list_keys)
     if as_json:
@@ -205,7 +206,7 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")]) -> None:
     """Revoke a key; API processes stop accepting it within AUTH_CACHE_SECONDS."""
-    from service.keys import revoke_key
+    from service.ops.keys import revoke_key
 
     try:
         parsed = uuid.UUID(key_id)

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from service.config import Settings
-from service.embedded import embedded_url
 
 log = logging.getLogger("service.db")
 
@@ -29,13 +28,6 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError("DATABASE_URL must start with postgresql:// or postgresql+asyncpg://")
-
-
-def resolve_database_url(settings: Settings) -> str:
-    """The configured database, or the embedded server when none is configured."""
-    if settings.database_url:
-        return normalize_url(settings.database_url)
-    return embedded_url(settings.embedded_pg_dir)
 
 
 def make_engine(url: str, settings: Settings) -> AsyncEngine:

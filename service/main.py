@@ -6,26 +6,29 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from service.activities.router import router as activities_router
-from service.body_limit import BodyLimitMiddleware
+from service.bulk.routes import bulk_router
 from service.changes.router import router as changes_router
 from service.components.router import router as components_router
 from service.config import Settings, get_settings
 from service.coordination.router import router as coordination_router
-from service.db import make_engine, make_read_sessionmaker, make_sessionmaker, resolve_database_url
-from service.docs import install_docs
-from service.errors import build_method_table, install_error_handlers
-from service.health import head_revision
-from service.health import router as health_router
-from service.middleware import RequestContextMiddleware
-from service.observability import install_observability
-from service.openapi import build_openapi, operation_id
+from service.db import make_engine, make_read_sessionmaker, make_sessionmaker
+from service.ops.embedded import database_url
 from service.postings.router import router as postings_router
 from service.posts.router import router as posts_router
 from service.recommendations.router import router as recommendations_router
+from service.resources import STORES
 from service.strategic_goals.router import router as goals_router
+from service.web.body_limit import BodyLimitMiddleware
+from service.web.docs import install_docs
+from service.web.health import head_revision
+from service.web.health import router as health_router
+from service.web.middleware import RequestContextMiddleware
+from service.web.observability import install_observability
+from service.web.openapi import build_openapi, operation_id
+from service.web.problems import build_method_table, install_error_handlers
 
 DESCRIPTION = """The system of record for what DHS does abroad: international **activities**,
 **postings** (positions abroad), the Inspector General's **recommendations**, and coordination
@@ -49,17 +52,10 @@ API_ROUTERS = (
 )
 
 
-def api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
-    for router in API_ROUTERS:
-        api.include_router(router)
-    return api
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = make_engine(resolve_database_url(settings), settings)
+    engine = make_engine(database_url(settings), settings)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_read_sessionmaker(engine)
@@ -99,10 +95,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     install_docs(app)
     app.include_router(health_router)
-    for router in API_ROUTERS:
+    routers = [*API_ROUTERS, *(bulk_router(store) for store in STORES)]
+    for router in routers:
         # One level of inclusion, not /api/v1 around the resources: FastAPI matches nested routers
         # level by level, which cost a GET by id ~15 % more.
         app.include_router(router, prefix=API_PREFIX)
-    app.state.method_table = build_method_table(API_PREFIX, API_ROUTERS)
+    app.state.method_table = build_method_table(API_PREFIX, routers)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -30,11 +30,11 @@ from service.db import (
     make_sessionmaker,
     normalize_url,
 )
-from service.embedded import embedded_url
-from service.keys import create_key
 from service.main import create_app
-from service.read_connection import get_read_connection
-from service.vocab import Role
+from service.ops.embedded import embedded_url
+from service.ops.keys import create_key
+from service.records.read_connection import get_read_connection
+from service.schemas.vocab import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 

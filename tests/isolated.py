@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from service.config import Settings
 from service.db import make_sessionmaker
-from service.keys import create_key
 from service.main import create_app
-from service.vocab import Role
+from service.ops.keys import create_key
+from service.schemas.vocab import Role
 from tests.conftest import _admin, migrate, server_url
 
 

@@ -25,8 +25,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.db import make_sessionmaker
-from service.keys import create_key
-from service.vocab import Role
+from service.ops.keys import create_key
+from service.schemas.vocab import Role
 from tests.conftest import ROOT, _admin, migrate, server_url
 
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import hash_key
-from service.keys import revoke_key
 from service.models import Activity, ApiKey, AuditEntry
+from service.ops.keys import revoke_key
 from tests.conftest import Keys
 from tests.factories import activity, post
 

@@ -12,14 +12,14 @@ from fastapi import FastAPI
 from sqlalchemy import String, cast, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from service import records
 from service.activities.repository import ActivityStore
 from service.auth import Principal, key_cache
 from service.config import Settings
 from service.db import make_read_sessionmaker, make_sessionmaker
 from service.main import create_app
 from service.models import Activity, AuditEntry, IdempotencyRecord
-from service.vocab import Role
+from service.records import sql as records
+from service.schemas.vocab import Role
 from tests.factories import activity
 from tests.isolated import Isolated, isolated_world
 

@@ -15,7 +15,7 @@ from service.coordination import overlaps
 from service.coordination.pair_cursor import NIL
 from service.coordination.tuning import analytic
 from service.models import AuditEntry, OverlapMark
-from service.types import COUNTRY_CODES
+from service.schemas.types import COUNTRY_CODES
 from tests.conftest import Keys
 from tests.test_coordination_world import add_activity, add_post, check_problem, partner
 

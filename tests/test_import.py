@@ -22,14 +22,14 @@ from typer.testing import CliRunner, Result
 
 from service.activities.repository import ActivityStore
 from service.activities.schemas import ActivityCreate
-from service.audit import diff
-from service.bulk.commands import CLI_ACTOR
 from service.bulk.settings import get_bulk_settings
 from service.bulk.writer import CopyWriter, created_changes
 from service.cli import app as cli
 from service.config import get_settings
 from service.errors import Unprocessable
 from service.models import Activity, AuditEntry, Post, Posting, Recommendation
+from service.ops.import_export import CLI_ACTOR
+from service.records.audit import diff
 from tests.conftest import Keys
 from tests.factories import activity, post, posting, recommendation
 from tests.isolated import Isolated, isolated_world

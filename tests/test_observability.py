@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import service.auth
-from service.observability import access_logger
+from service.web.observability import access_logger
 from tests.conftest import Keys
 from tests.live_server import LiveServer, live_server
 

@@ -35,7 +35,7 @@ class Throwaway:
         import pgserver
 
         self.server = pgserver.get_server(data, cleanup_mode="delete")
-        from service.embedded import embedded_url
+        from service.ops.embedded import embedded_url
 
         self.url = embedded_url(str(data))
 

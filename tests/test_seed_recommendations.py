@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from service.cli import app as cli
 from service.models import AuditEntry, Recommendation
-from service.seed.recommendations import REPORT_NUMBER, load_recommendations
+from service.ops.seed.recommendations import REPORT_NUMBER, load_recommendations
 from tests.conftest import Keys
 from tests.factories import recommendation
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app as cli
-from service.smoke import RESOURCES, run_smoke
+from service.ops.smoke import RESOURCES, run_smoke
 from tests.conftest import ROOT
 from tests.live_server import LiveServer, free_port, live_server, oia_command
 

@@ -28,9 +28,9 @@ from service.coordination.footprint import footprint_query
 from service.coordination.pair_cursor import NIL
 from service.coordination.tuning import analytic
 from service.db import make_engine, make_read_sessionmaker, make_sessionmaker, normalize_url
-from service.keys import create_key
 from service.main import create_app
-from service.vocab import Role
+from service.ops.keys import create_key
+from service.schemas.vocab import Role
 
 V = "/api/v1"
 VIEWS = [

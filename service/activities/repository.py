@@ -1,18 +1,18 @@
-"""Activity SQL: reference checks and list filters (plain reads and writes live in service.records)."""
+"""Activity SQL: reference checks and list filters (plain reads and writes live in service.records.sql)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.activities.params import ActivityParams
 from service.activities.schemas import ActivityCreate, ActivityPatch, ActivityRead
 from service.errors import invalid
 from service.models import Activity, Post, StrategicGoal
-from service.records import ResourceSpec, Row
-from service.store import RecordStore, check_components, check_live_ids
+from service.records.params import CollectionParams, check_component_filter
+from service.records.references import COMPONENT, GOAL, POST, check_components, check_live_ids
+from service.records.spec import ResourceSpec, Row
+from service.records.store import RecordStore, Where
 
 TABLE = Activity.__table__
 
@@ -27,8 +27,20 @@ class ActivityStore(RecordStore):
     read_model = ActivityRead
     create_model = ActivityCreate
     patch_model = ActivityPatch
+    params = ActivityParams
     owner_field = "lead_component"
     singular = "activity"
+    tag = "activities"
+    list_doc = (
+        "List activities, filtered, searched (q) and sorted (id, created_at, updated_at, identifier, title)."
+    )
+    references = {
+        "lead_component": COMPONENT,
+        "participating_components": COMPONENT,
+        "post_ids": POST,
+        "strategic_goal_codes": GOAL,
+    }
+    set_checked_import = True
 
     async def check_references(self, session: AsyncSession, values: Row, current: Row | None) -> None:
         had = frozenset([current["lead_component"], *current["participating_components"]] if current else [])
@@ -43,6 +55,11 @@ class ActivityStore(RecordStore):
         )
         await check_live_ids(session, Post.__table__, "post_ids", values["post_ids"], "post")
         await check_goals(session, values["strategic_goal_codes"])
+
+    async def where(self, session: AsyncSession, params: CollectionParams) -> Where:
+        assert isinstance(params, ActivityParams)
+        await check_component_filter(session, "component", params.component)
+        return activity_where(params) + await super().where(session, params)
 
 
 async def check_goals(session: AsyncSession, codes: list[str]) -> None:
@@ -64,39 +81,30 @@ async def check_goals(session: AsyncSession, codes: list[str]) -> None:
             )
 
 
-def activity_filters(
-    *,
-    components: list[str],
-    countries: list[str],
-    types: list[str],
-    statuses: list[str],
-    partner_countries: list[str],
-    active_on: date | None,
-    updated_since: datetime | None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the list; repeated values of one filter mean OR, filters AND."""
-    where: list[ColumnElement[bool]] = []
-    if components:
-        where.append(TABLE.c.lead_component.in_(components))
-    if countries:
-        where.append(TABLE.c.countries.overlap(countries))
-    if types:
-        where.append(TABLE.c.activity_type.in_(types))
-    if statuses:
-        where.append(TABLE.c.status.in_(statuses))
-    if partner_countries:
+def activity_where(params: ActivityParams) -> Where:
+    """WHERE clauses for the filters (q aside: the list ranks by it, the export filters by it)."""
+    where: Where = []
+    if params.component:
+        where.append(TABLE.c.lead_component.in_(params.component))
+    if params.country:
+        where.append(TABLE.c.countries.overlap(params.country))
+    if params.type:
+        where.append(TABLE.c.activity_type.in_(params.type))
+    if params.status:
+        where.append(TABLE.c.status.in_(params.status))
+    if params.partner_country:
         # jsonb containment uses the GIN (jsonb_path_ops) index on foreign_partners.
-        where.append(or_(*(TABLE.c.foreign_partners.contains([{"country": c}]) for c in partner_countries)))
-    if active_on is not None:
+        partners = params.partner_country
+        where.append(or_(*(TABLE.c.foreign_partners.contains([{"country": c}]) for c in partners)))
+    if params.active_on is not None:
+        day = params.active_on
         where.append(
             and_(
-                or_(TABLE.c.start_date.is_(None), TABLE.c.start_date <= active_on),
-                or_(TABLE.c.end_date.is_(None), TABLE.c.end_date >= active_on),
+                or_(TABLE.c.start_date.is_(None), TABLE.c.start_date <= day),
+                or_(TABLE.c.end_date.is_(None), TABLE.c.end_date >= day),
             )
         )
-    if updated_since is not None:
-        where.append(TABLE.c.updated_at >= updated_since)
     return where
 
 
-__all__ = ["ActivityStore", "Any", "activity_filters"]
+store = ActivityStore()

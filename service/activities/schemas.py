@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
-from service.schema_base import ArchivedMeta, RecordMeta, StrictModel, ensure_unique, partial
-from service.types import (
+from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, ensure_unique, partial
+from service.schemas.types import (
     ComponentCode,
     CountryCode,
     CurrencyCode,
@@ -20,7 +20,7 @@ from service.types import (
     Tag,
     Text,
 )
-from service.vocab import ActivityStatus, ActivityType, PartnerType, Sensitivity
+from service.schemas.vocab import ActivityStatus, ActivityType, PartnerType, Sensitivity
 
 Identifier = Annotated[
     str,

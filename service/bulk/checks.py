@@ -2,52 +2,25 @@
 
 The single-record path asks the store (`check_references`) once per record; at 100,000 rows that is
 hundreds of thousands of round trips. Here every distinct value of a chunk is looked up at once and
-the answers are remembered for the next chunk. References are recognised by field name, the same
-names every resource uses for them.
+the answers are remembered for the next chunk. A store names its reference fields and their targets
+(`RecordStore.references`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, UniqueConstraint, any_, literal, select, tuple_
+from sqlalchemy import ColumnElement, UniqueConstraint, any_, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Activity, Component, Post, Posting, StrategicGoal
-from service.records import Row
-from service.store import RecordStore
+from service.records.references import COMPONENT, Target
+from service.records.spec import Row
+from service.records.store import RecordStore
 
 Numbered = list[tuple[int, Row]]
 RowError = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Target:
-    what: str
-    table: Table
-    column: str
-
-
-COMPONENT = Target("component", Component.__table__, "code")
-POST = Target("post", Post.__table__, "id")
-GOAL = Target("strategic goal", StrategicGoal.__table__, "code")
-ACTIVITY = Target("activity", Activity.__table__, "id")
-POSTING = Target("posting", Posting.__table__, "id")
-
-FIELD_TARGETS: dict[str, Target] = {
-    "lead_component": COMPONENT,
-    "participating_components": COMPONENT,
-    "component": COMPONENT,
-    "responsible_component": COMPONENT,
-    "post_id": POST,
-    "post_ids": POST,
-    "strategic_goal_codes": GOAL,
-    "activity_ids": ACTIVITY,
-    "posting_ids": POSTING,
-}
 
 
 def one_of(column: Any, values: Any) -> ColumnElement[bool]:
@@ -82,13 +55,13 @@ class ReferenceChecker:
     """Checks the reference fields of one resource's rows against live records."""
 
     def __init__(self, store: RecordStore) -> None:
-        self.fields = [f for f in store.create_model.model_fields if f in FIELD_TARGETS]
+        self.targets = store.references
         self.good: dict[Target, set[Any]] = defaultdict(set)
 
     def _wanted(self, rows: Numbered) -> dict[Target, set[Any]]:
         wanted: dict[Target, set[Any]] = defaultdict(set)
-        for field in self.fields:
-            bucket = wanted[FIELD_TARGETS[field]]
+        for field, target in self.targets.items():
+            bucket = wanted[target]
             for _, values in rows:
                 value = values.get(field)
                 if isinstance(value, list):
@@ -108,8 +81,8 @@ class ReferenceChecker:
             return []
         errors: list[RowError] = []
         for row_no, values in rows:
-            for field in self.fields:
-                problems = bad.get(FIELD_TARGETS[field], {})
+            for field, target in self.targets.items():
+                problems = bad.get(target, {})
                 raw = values.get(field)
                 for index, value in enumerate(_as_list(raw)):
                     if value in problems:

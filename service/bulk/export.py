@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.bulk.csv_codec import cell_encoder, field_kinds
-from service.store import RecordStore
+from service.records.store import RecordStore
 
 
 class BulkFormat(StrEnum):

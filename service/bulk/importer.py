@@ -21,13 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth import Principal
 from service.bulk.checks import KeyChecker, ReferenceChecker, RowError
 from service.bulk.parsing import BadRow
-from service.bulk.rules import row_rule, uses_set_checks
 from service.bulk.settings import BulkSettings, get_bulk_settings
 from service.bulk.writer import CopyWriter
 from service.errors import Conflict, Forbidden, PayloadTooLarge, ProblemError, Unprocessable
-from service.records import Row
-from service.store import RecordStore
-from service.vocab import Role
+from service.records.sql import Row
+from service.records.store import RecordStore
+from service.schemas.vocab import Role
 
 # What a reader yields per row: a JSON line, a CSV row already split into a dict, or a row that
 # could not even be split.
@@ -58,8 +57,7 @@ class ImportJob:
         self.writer = CopyWriter(self.store.spec, self.principal)
         self.keys = KeyChecker(self.store, _with_article(self.store.singular))
         self.references = ReferenceChecker(self.store)
-        self.set_checks = uses_set_checks(self.store)
-        self.rule = row_rule(self.store)
+        self.set_checks = self.store.set_checked_import
 
     def _validate(self, row_no: int, raw: RawRow) -> Row | None:
         """The row's values by the create schema, or None (and its errors recorded)."""
@@ -142,7 +140,7 @@ class ImportJob:
         if self.set_checks:
             self._fail(await self.references.check(self.session, rows))
             for row_no, values in rows:
-                self._fail(_guarded(row_no, lambda v=values: self.rule(v)))
+                self._fail(_guarded(row_no, lambda v=values: self.store.import_rule(v)))
             return
         for row_no, values in rows:  # the store's own per-record checks (small, admin-only data)
             try:

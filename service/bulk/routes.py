@@ -6,22 +6,19 @@ No `from __future__ import annotations`: FastAPI reads these closures' annotatio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from service.auth import CurrentKey
 from service.bulk.export import MEDIA_TYPES, BulkFormat, export_chunks
-from service.bulk.filters import Where, export_filters
 from service.bulk.importer import ensure_may_import, import_rows
 from service.bulk.settings import get_bulk_settings
 from service.bulk.sources import body_chunks, import_format, rows_from
 from service.db import SessionDep
-from service.http import error_responses
-from service.store import RecordStore
-
-# Every resource with bulk routes, by collection name (the CLI looks them up here).
-STORES: dict[str, RecordStore] = {}
+from service.records.http import error_responses
+from service.records.search import matches
+from service.records.store import RecordStore
 
 
 class ImportResult(BaseModel):
@@ -32,16 +29,19 @@ ExportFormat = Annotated[BulkFormat, Query(alias="format", description="csv (RFC
 
 
 def add_export(router: APIRouter, store: RecordStore) -> None:
-    where_dependency: Any = export_filters(store)
+    params_model: Any = store.params
 
     # SessionDep, not the autocommit read session: the server-side cursor needs a transaction, which
     # also gives the whole export one snapshot.
     async def export(
         session: SessionDep,
         _: CurrentKey,
-        where: Annotated[Where, Depends(where_dependency)],
         fmt: ExportFormat = BulkFormat.csv,
+        params: Annotated[params_model, Query()] = None,  # type: ignore[assignment]
     ) -> StreamingResponse:
+        where = await store.where(session, params)
+        if q := getattr(params, "q", None):
+            where.append(matches(store.spec.table, q))  # an export filters by q; it does not rank
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         chunks = export_chunks(session, store, where, fmt, batch_rows=get_bulk_settings().export_batch_rows)
         return StreamingResponse(
@@ -104,8 +104,9 @@ def add_import(router: APIRouter, store: RecordStore) -> None:
     )
 
 
-def add_bulk_routes(router: APIRouter, store: RecordStore) -> None:
-    """Export and import; add them before `/{id}` routes, which would otherwise match `/export`."""
-    STORES[store.spec.name] = store
+def bulk_router(store: RecordStore) -> APIRouter:
+    """`/<collection>/export` and `/<collection>/import` for one resource."""
+    router = APIRouter(prefix=f"/{store.spec.name}", tags=[store.tag])
     add_export(router, store)
     add_import(router, store)
+    return router

@@ -1,5 +1,5 @@
 """Limits of the bulk endpoints, read from the environment (IMPORT_MAX_ROWS, ...). The import's body size
-limit is MAX_IMPORT_BYTES in service.config, applied by service.body_limit to every /import path."""
+limit is MAX_IMPORT_BYTES in service.config, applied by service.web.body_limit to every /import path."""
 
 from __future__ import annotations
 

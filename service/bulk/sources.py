@@ -12,7 +12,7 @@ from service.bulk.export import BulkFormat
 from service.bulk.importer import RawRow
 from service.bulk.parsing import BadRow, csv_records, ndjson_rows
 from service.errors import Unprocessable, UnsupportedMediaType
-from service.store import RecordStore
+from service.records.store import RecordStore
 
 IMPORT_TYPES = {
     "text/csv": BulkFormat.csv,
@@ -38,7 +38,7 @@ def import_format(content_type: str | None) -> BulkFormat:
 
 
 async def body_chunks(request: Request) -> AsyncIterator[bytes]:
-    """The request body as it arrives (service.body_limit bounds its size: MAX_IMPORT_BYTES)."""
+    """The request body as it arrives (service.web.body_limit bounds its size: MAX_IMPORT_BYTES)."""
     async for chunk in request.stream():
         if chunk:
             yield chunk

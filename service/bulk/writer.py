@@ -25,14 +25,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.audit import FEED_LOCK_ID, SKIPPED_FIELDS, jsonable
 from service.auth import Principal
 from service.bulk.settings import get_bulk_settings
 from service.db import driver_connection
 from service.errors import classify_db_error
 from service.models.base import uuid7
-from service.records import ResourceSpec, Row
-from service.request_context import current_request_id
+from service.records.audit import FEED_LOCK_ID, SKIPPED_FIELDS, jsonable
+from service.records.sql import ResourceSpec, Row
+from service.web.context import current_request_id
 
 
 def created_changes(values: Row) -> str:

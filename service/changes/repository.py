@@ -1,7 +1,7 @@
 """The change feed: the audit log read in `seq` order.
 
 Rows become visible in seq order because every writer takes the feed lock before its audit insert
-(service.audit), so a poller that remembers the last seq it saw never skips a change.
+(service.records.audit), so a poller that remembers the last seq it saw never skips a change.
 """
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ from pydantic import BaseModel
 from service.auth import CurrentKey
 from service.changes.repository import changes_after
 from service.db import SessionDep
-from service.history import SEQ, SEQ_SORT
-from service.http import error_responses
-from service.pagination import Cursor, Limit, decode_cursor, encode_cursor
-from service.types import Timestamp
+from service.records.history import SEQ, SEQ_SORT
+from service.records.http import error_responses
+from service.records.pagination import Cursor, Limit, decode_cursor, encode_cursor
+from service.schemas.types import Timestamp
 
 router = APIRouter(tags=["changes"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from service.schema_base import RecordMeta, StrictModel, partial
-from service.types import ComponentCode, Flag, Text
+from service.schemas.base import RecordMeta, StrictModel, partial
+from service.schemas.types import ComponentCode, Flag, Text
 
 
 class ComponentCreate(StrictModel):

@@ -31,7 +31,7 @@ from service.coordination.schemas import (
 )
 from service.coordination.tuning import analytic
 from service.errors import NotFound
-from service.types import COUNTRY_CODES, country_name
+from service.schemas.types import COUNTRY_CODES, country_name
 
 # The country's post ids collected first (an InitPlan): the planner then bitmap-scans the postings
 # index for them (MX at 100,000 postings: 11 ms) instead of hash-joining every posting (38 ms).

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.coordination.schemas import ActivityRef, GoalCoverage, GoalCoverageView, Unaligned
 from service.coordination.tuning import analytic
 from service.models import Activity, StrategicGoal
-from service.vocab import LIVE_ACTIVITY_STATUSES
+from service.schemas.vocab import LIVE_ACTIVITY_STATUSES
 
 A = Activity.__table__
 G = StrategicGoal.__table__

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.coordination.schemas import ComponentFootprint, CountryFootprint, Footprint, Positions
 from service.coordination.tuning import analytic
 from service.models import Post, Posting
-from service.vocab import PostingStatus
+from service.schemas.vocab import PostingStatus
 
 POSTINGS = Posting.__table__
 POSTS = Post.__table__

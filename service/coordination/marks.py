@@ -13,12 +13,12 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.audit import diff, record_change
 from service.auth import Principal
 from service.coordination.schemas import OverlapMarkBody, OverlapMarkRead
 from service.errors import Conflict, NotFound, invalid
-from service.http import check_if_match
 from service.models import Activity, OverlapMark
+from service.records.audit import diff, record_change
+from service.records.http import check_if_match
 
 MARKS = cast(Table, OverlapMark.__table__)
 

@@ -46,7 +46,7 @@ from service.coordination.schemas import OverlapPair
 from service.coordination.scoring import pair_item
 from service.coordination.tuning import analytic
 from service.models import OverlapMark
-from service.types import COUNTRY_CODES
+from service.schemas.types import COUNTRY_CODES
 
 BUDGET_SECONDS = 0.25
 # A dense country fills a page from the first few a's whatever the window (the statement stops at

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from service.errors import BadRequest
-from service.types import COUNTRY_CODES
+from service.schemas.types import COUNTRY_CODES
 
 NIL = uuid.UUID(int=0)
 END = uuid.UUID(int=(1 << 128) - 1)  # "after every b": the position of an a whose pairs are all listed

@@ -11,9 +11,9 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from service.schema_base import StrictModel
-from service.types import Text, Timestamp
-from service.vocab import OverlapStatus
+from service.schemas.base import StrictModel
+from service.schemas.types import Text, Timestamp
+from service.schemas.vocab import OverlapStatus
 
 
 class Positions(BaseModel):

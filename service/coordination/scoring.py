@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.coordination.schemas import OverlapPair, OverlapReason
-from service.vocab import OverlapStatus
+from service.schemas.vocab import OverlapStatus
 
 
 def _partners(raw: list[dict[str, Any]] | None) -> set[tuple[str, str]]:

@@ -21,7 +21,7 @@ from service.coordination.schemas import (
     StatusCounts,
 )
 from service.models import Recommendation
-from service.vocab import RecommendationStatus
+from service.schemas.vocab import RecommendationStatus
 
 R = Recommendation.__table__.c
 STATUSES = [s.value for s in RecommendationStatus]

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import ArchiveMixin, Base, RecordMixin, uuid7
-from service.vocab import ActivityStatus, ActivityType, Sensitivity, in_list
+from service.schemas.vocab import ActivityStatus, ActivityType, Sensitivity, in_list
 
 
 class Activity(RecordMixin, ArchiveMixin, Base):

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import ArchiveMixin, Base, RecordMixin, uuid7
-from service.vocab import (
+from service.schemas.vocab import (
     NSDD38_CLEARED,
     EmploymentCategory,
     Nsdd38Status,

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import ArchiveMixin, Base, RecordMixin, uuid7
-from service.vocab import Concurrence, RecommendationStatus, in_list
+from service.schemas.vocab import Concurrence, RecommendationStatus, in_list
 
 
 class Recommendation(RecordMixin, ArchiveMixin, Base):

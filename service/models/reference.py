@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import ArchiveMixin, Base, RecordMixin, uuid7
-from service.vocab import PostType, in_list
+from service.schemas.vocab import PostType, in_list
 
 
 class Component(RecordMixin, Base):

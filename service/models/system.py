@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, uuid7
-from service.vocab import OverlapStatus, Role, in_list
+from service.schemas.vocab import OverlapStatus, Role, in_list
 
 
 class ApiKey(Base):

@@ -1,21 +1,29 @@
 """Posting SQL: reference checks, the NSDD-38 rule and list filters (plain reads and writes live in
-service.records)."""
+service.records.sql)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import Conflict, invalid
 from service.models import Activity, Post, Posting, Recommendation
+from service.postings.params import PostingParams
 from service.postings.schemas import PostingCreate, PostingPatch, PostingRead
-from service.records import ResourceSpec, Row
-from service.store import RecordStore, check_components, check_live_ids, refuse_if_referenced
-from service.vocab import NSDD38_CLEARED, PostingStatus
+from service.records.params import CollectionParams, check_component_filter
+from service.records.references import (
+    ACTIVITY,
+    COMPONENT,
+    POST,
+    check_components,
+    check_live_ids,
+    refuse_if_referenced,
+)
+from service.records.spec import ResourceSpec, Row
+from service.records.store import RecordStore, Where
+from service.schemas.vocab import NSDD38_CLEARED, PostingStatus
 
 TABLE = Posting.__table__
 POSTS = Post.__table__
@@ -31,8 +39,13 @@ class PostingStore(RecordStore):
     read_model = PostingRead
     create_model = PostingCreate
     patch_model = PostingPatch
+    params = PostingParams
     owner_field = "component"
     singular = "posting"
+    tag = "postings"
+    list_doc = "List postings, filtered and sorted (id, created_at, updated_at, position_number)."
+    references = {"component": COMPONENT, "post_id": POST, "activity_ids": ACTIVITY}
+    set_checked_import = True
 
     async def check_references(self, session: AsyncSession, values: Row, current: Row | None) -> None:
         had = frozenset([current["component"]] if current else [])
@@ -47,6 +60,14 @@ class PostingStore(RecordStore):
             recommendations.c.posting_ids.contains([row["id"]]), recommendations.c.archived_at.is_(None)
         )
         await refuse_if_referenced(session, "posting", [("recommendations", linked)])
+
+    def import_rule(self, values: Row) -> None:
+        check_nsdd38(values)
+
+    async def where(self, session: AsyncSession, params: CollectionParams) -> Where:
+        assert isinstance(params, PostingParams)
+        await check_component_filter(session, "component", params.component)
+        return posting_where(params) + await super().where(session, params)
 
 
 async def check_live_post(session: AsyncSession, post_id: uuid.UUID) -> None:
@@ -68,35 +89,25 @@ def check_nsdd38(values: Row) -> None:
         )
 
 
-def posting_filters(
-    *,
-    components: Sequence[str],
-    countries: Sequence[str],
-    post_ids: Sequence[uuid.UUID],
-    cities: Sequence[str],
-    statuses: Sequence[str],
-    roles: Sequence[str],
-    categories: Sequence[str],
-    nsdd38_statuses: Sequence[str],
-    updated_since: datetime | None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the list; repeated values of one filter mean OR, filters AND."""
-    where: list[ColumnElement[bool]] = []
+def posting_where(params: PostingParams) -> Where:
+    """WHERE clauses for the filters."""
+    where: Where = []
     # City and country belong to the post: a posting moves with its post_id, never on its own.
-    if countries:
-        where.append(TABLE.c.post_id.in_(select(POSTS.c.id).where(POSTS.c.country.in_(countries))))
-    if cities:
-        where.append(TABLE.c.post_id.in_(select(POSTS.c.id).where(POSTS.c.city.in_(cities))))
+    if params.country:
+        where.append(TABLE.c.post_id.in_(select(POSTS.c.id).where(POSTS.c.country.in_(params.country))))
+    if params.city:
+        where.append(TABLE.c.post_id.in_(select(POSTS.c.id).where(POSTS.c.city.in_(params.city))))
     for column, values in (
-        (TABLE.c.component, components),
-        (TABLE.c.post_id, post_ids),
-        (TABLE.c.status, statuses),
-        (TABLE.c.role, roles),
-        (TABLE.c.employment_category, categories),
-        (TABLE.c.nsdd38_status, nsdd38_statuses),
+        (TABLE.c.component, params.component),
+        (TABLE.c.post_id, params.post_id),
+        (TABLE.c.status, params.status),
+        (TABLE.c.role, params.role),
+        (TABLE.c.employment_category, params.employment_category),
+        (TABLE.c.nsdd38_status, params.nsdd38_status),
     ):
         if values:
             where.append(column.in_(values))
-    if updated_since is not None:
-        where.append(TABLE.c.updated_at >= updated_since)
     return where
+
+
+store = PostingStore()

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, PlainSerializer, StringConstraints, ValidationInfo, field_validator
 
-from service.schema_base import ArchivedMeta, RecordMeta, StrictModel, ensure_unique, partial
-from service.types import ComponentCode, CurrencyCode, Day, Money, Text
-from service.vocab import EmploymentCategory, Nsdd38Status, PostingRole, PostingStatus
+from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, ensure_unique, partial
+from service.schemas.types import ComponentCode, CurrencyCode, Day, Money, Text
+from service.schemas.vocab import EmploymentCategory, Nsdd38Status, PostingRole, PostingStatus
 
 PositionNumber = Annotated[
     str,

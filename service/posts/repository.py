@@ -6,9 +6,12 @@ from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Activity, Post, Posting
+from service.posts.params import PostParams
 from service.posts.schemas import PostCreate, PostPatch, PostRead
-from service.records import ResourceSpec, Row
-from service.store import RecordStore, refuse_if_referenced
+from service.records.params import CollectionParams
+from service.records.references import refuse_if_referenced
+from service.records.spec import ResourceSpec, Row
+from service.records.store import RecordStore, Where
 
 
 class PostStore(RecordStore):
@@ -21,7 +24,9 @@ class PostStore(RecordStore):
     read_model = PostRead
     create_model = PostCreate
     patch_model = PostPatch
+    params = PostParams
     singular = "post"
+    list_doc = "List posts (sort: id, name, created_at, updated_at)."
 
     async def check_archivable(self, session: AsyncSession, row: Row) -> None:
         activities, postings = Activity.__table__, Posting.__table__
@@ -36,3 +41,19 @@ class PostStore(RecordStore):
                 ("postings", and_(postings.c.post_id == row["id"], postings.c.archived_at.is_(None))),
             ],
         )
+
+    async def where(self, session: AsyncSession, params: CollectionParams) -> Where:
+        assert isinstance(params, PostParams)
+        table = self.spec.table
+        where = await super().where(session, params)
+        for column, values in (
+            (table.c.country, params.country),
+            (table.c.city, params.city),
+            (table.c.post_type, params.post_type),
+        ):
+            if values:
+                where.append(column.in_(values))
+        return where
+
+
+store = PostStore()

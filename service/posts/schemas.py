@@ -6,9 +6,9 @@ import uuid
 
 from pydantic import Field
 
-from service.schema_base import ArchivedMeta, RecordMeta, StrictModel, partial
-from service.types import CountryCode, Text
-from service.vocab import PostType
+from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, partial
+from service.schemas.types import CountryCode, Text
+from service.schemas.vocab import PostType
 
 
 class PostCreate(StrictModel):

@@ -3,22 +3,22 @@ service.records; the status workflow in service.recommendations.updates)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
 from sqlalchemy import ColumnElement, and_, func, not_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Activity, Posting, Recommendation
+from service.recommendations.params import RecommendationParams
 from service.recommendations.schemas import (
     CLOSED,
     RecommendationCreate,
     RecommendationPatch,
     RecommendationRead,
 )
-from service.records import ResourceSpec, Row
-from service.store import RecordStore, check_components, check_live_ids
-from service.vocab import RecommendationStatus
+from service.records.params import CollectionParams, check_component_filter
+from service.records.references import ACTIVITY, COMPONENT, POSTING, check_components, check_live_ids
+from service.records.spec import ResourceSpec, Row
+from service.records.store import RecordStore, Where
+from service.schemas.vocab import RecommendationStatus
 
 TABLE = Recommendation.__table__
 
@@ -33,8 +33,15 @@ class RecommendationStore(RecordStore):
     read_model = RecommendationRead
     create_model = RecommendationCreate
     patch_model = RecommendationPatch
+    params = RecommendationParams
     owner_field = None  # only admins create, edit and archive; editors post status updates
     singular = "recommendation"
+    tag = "recommendations"
+    list_doc = (
+        "List recommendations, filtered, searched (q) and sorted (id, created_at, updated_at, report_date,\n"
+        "    report_number, number)."
+    )
+    references = {"responsible_component": COMPONENT, "activity_ids": ACTIVITY, "posting_ids": POSTING}
 
     async def check_references(self, session: AsyncSession, values: Row, current: Row | None) -> None:
         had = frozenset([current["responsible_component"]] if current else [])
@@ -51,37 +58,35 @@ class RecommendationStore(RecordStore):
             # Not a client field: every recommendation starts open, and only its updates move it.
             values["status"] = RecommendationStatus.open_unresolved
 
+    async def where(self, session: AsyncSession, params: CollectionParams) -> Where:
+        assert isinstance(params, RecommendationParams)
+        await check_component_filter(session, "responsible_component", params.responsible_component)
+        return recommendation_where(params) + await super().where(session, params)
+
 
 def overdue_clause() -> ColumnElement[bool]:
     """Target date passed and not closed (today is the database's date)."""
     return and_(TABLE.c.target_date < func.current_date(), TABLE.c.status.not_in(CLOSED))
 
 
-def recommendation_filters(
-    *,
-    statuses: Sequence[str],
-    components: Sequence[str],
-    report_numbers: Sequence[str],
-    priority: bool | None,
-    overdue: bool | None,
-    updated_since: datetime | None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the list; repeated values of one filter mean OR, filters AND."""
-    where: list[ColumnElement[bool]] = []
+def recommendation_where(params: RecommendationParams) -> Where:
+    """WHERE clauses for the filters (q aside: the list ranks by it, the export filters by it)."""
+    where: Where = []
     for column, values in (
-        (TABLE.c.status, statuses),
-        (TABLE.c.responsible_component, components),
-        (TABLE.c.report_number, report_numbers),
+        (TABLE.c.status, params.status),
+        (TABLE.c.responsible_component, params.responsible_component),
+        (TABLE.c.report_number, params.report_number),
     ):
         if values:
             where.append(column.in_(values))
-    if priority is not None:
-        where.append(TABLE.c.priority.is_(priority))
-    if overdue is True:
+    if params.priority is not None:
+        where.append(TABLE.c.priority.is_(params.priority))
+    if params.overdue is True:
         where.append(overdue_clause())
-    elif overdue is False:
+    elif params.overdue is False:
         # Spelled out: NOT(overdue) would be NULL, not true, for rows without a target date.
         where.append(or_(TABLE.c.target_date.is_(None), not_(overdue_clause())))
-    if updated_since is not None:
-        where.append(TABLE.c.updated_at >= updated_since)
     return where
+
+
+store = RecommendationStore()

@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
-from service.history import Actor
-from service.schema_base import ArchivedMeta, RecordMeta, StrictModel, ensure_unique, partial
-from service.types import ComponentCode, Day, Flag, Text, Timestamp
-from service.vocab import Concurrence, RecommendationStatus
+from service.records.history import Actor
+from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, ensure_unique, partial
+from service.schemas.types import ComponentCode, Day, Flag, Text, Timestamp
+from service.schemas.vocab import Concurrence, RecommendationStatus
 
 CLOSED = (RecommendationStatus.closed_implemented, RecommendationStatus.closed_not_implemented)
 

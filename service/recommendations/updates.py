@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service import records
 from service.auth import Principal
 from service.errors import Conflict, Forbidden
-from service.history import Actor
 from service.models import RecommendationUpdate
-from service.pagination import Page, Sort, decode_cursor, encode_cursor, keyset_after
 from service.recommendations.schemas import CLOSED, StatusUpdateCreate, StatusUpdateRead
-from service.records import ResourceSpec, Row
-from service.vocab import RecommendationStatus as S
+from service.records import sql as records
+from service.records.history import Actor
+from service.records.pagination import Page, Sort, decode_cursor, encode_cursor, keyset_after
+from service.records.sql import ResourceSpec, Row
+from service.schemas.vocab import RecommendationStatus as S
 
 UPDATES = RecommendationUpdate.__table__
 AT_SORT = Sort(name="at", column=UPDATES.c.at, descending=False)

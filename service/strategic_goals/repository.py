@@ -7,8 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import invalid
 from service.models import Activity, StrategicGoal
-from service.records import ResourceSpec, Row
-from service.store import RecordStore, refuse_if_referenced
+from service.records.params import CollectionParams
+from service.records.references import refuse_if_referenced
+from service.records.spec import ResourceSpec, Row
+from service.records.store import RecordStore, Where
+from service.strategic_goals.params import StrategicGoalParams
 from service.strategic_goals.schemas import (
     StrategicGoalCreate,
     StrategicGoalPatch,
@@ -27,7 +30,10 @@ class StrategicGoalStore(RecordStore):
     read_model = StrategicGoalRead
     create_model = StrategicGoalCreate
     patch_model = StrategicGoalPatch
+    params = StrategicGoalParams
+    default_sort = "code"
     singular = "strategic_goal"
+    list_doc = "List strategic goals (sort: code, framework, updated_at)."
 
     async def check_references(self, session: AsyncSession, values: Row, current: Row | None) -> None:
         if current is not None and values["code"] != current["code"]:
@@ -39,3 +45,13 @@ class StrategicGoalStore(RecordStore):
             activities.c.strategic_goal_codes.contains([row["code"]]), activities.c.archived_at.is_(None)
         )
         await refuse_if_referenced(session, "strategic goal", [("activities", linked)])
+
+    async def where(self, session: AsyncSession, params: CollectionParams) -> Where:
+        assert isinstance(params, StrategicGoalParams)
+        where = await super().where(session, params)
+        if params.framework:
+            where.append(self.spec.table.c.framework.in_(params.framework))
+        return where
+
+
+store = StrategicGoalStore()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from service.schema_base import ArchivedMeta, RecordMeta, StrictModel, partial
-from service.types import GoalCode, Text
+from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, partial
+from service.schemas.types import GoalCode, Text
 
 
 class StrategicGoalCreate(StrictModel):

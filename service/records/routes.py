@@ -5,29 +5,26 @@ No `from __future__ import annotations` here: FastAPI reads these closures' anno
 and they name the resource's own schemas.
 """
 
-import json
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.convertors import Convertor, register_url_convertor
 
-from service import idempotency, records, search
-from service.audit import jsonable
 from service.auth import CurrentKey
-from service.bulk.routes import add_bulk_routes
 from service.db import ReadSessionDep, SessionDep
 from service.errors import Conflict, NotFound
-from service.history import HistoryEntry, history_page
-from service.http import (
+from service.records import idempotency
+from service.records import sql as records
+from service.records.audit import jsonable
+from service.records.history import HistoryEntry, history_page
+from service.records.http import (
+    READ_ERRORS,
+    WRITE_ERRORS,
     IdempotencyKey,
     IfMatch,
     IfNoneMatch,
     check_if_match,
-    error_responses,
     etag,
     not_modified,
     not_modified_response,
@@ -35,61 +32,10 @@ from service.http import (
     require_if_match,
     require_json,
 )
-from service.pagination import Cursor, Limit, Page, Sort, link_header
-from service.read_connection import ReadConnectionDep
-from service.store import RecordStore
-
-WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503)
-READ_ERRORS = error_responses(400, 401, 404, 422, 503)
-
-
-class CodeConvertor(Convertor[str]):
-    """A reference code in a path; never one of the collection's own words (import, export...),
-    so `/strategic-goals/import` reaches its own route rather than `/{code}` (which would answer
-    PATCH on it with a 415 instead of a 405)."""
-
-    regex = r"(?!(?:import|export|coverage|summary)(?:/|$))[^/]+"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("code", CodeConvertor())
-
-
-def record_path(store: RecordStore, suffix: str = "") -> str:
-    """`/{id:uuid}` or `/{code:code}`: the converters keep sibling words out of the key."""
-    converter = "uuid" if store.spec.key == "id" else "code"
-    return f"/{{{store.spec.key}:{converter}}}{suffix}"
-
-
-def title_of(store: RecordStore) -> str:
-    """'an activity', 'a strategic goal': for summaries and docstrings."""
-    name = store.singular.replace("_", " ")
-    return ("an " if name[0] in "aeiou" else "a ") + name
-
-
-def key_param(store: RecordStore) -> Any:
-    """The path parameter type of one record: a UUID, or a reference code."""
-    if store.spec.key == "id":
-        from uuid import UUID
-
-        return Annotated[UUID, Path(alias="id", description=f"The {store.singular}'s id")]
-    return Annotated[str, Path(alias="code", max_length=32, description=f"The {store.singular}'s code")]
-
-
-async def load(session: Any, store: RecordStore, key: Any, *, for_update: bool) -> records.Row:
-    row = await (records.lock if for_update else records.fetch)(session, store.spec, key)
-    if row is None:
-        raise NotFound(f"No {store.singular} {key}.")
-    return row
-
-
-def location_of(request: Request, key: Any) -> str:
-    return f"{str(request.base_url).rstrip('/')}{request.url.path.rstrip('/')}/{key}"
+from service.records.pagination import Cursor, Limit, Page, link_header
+from service.records.paths import key_param, load, location_of, record_path, title_of
+from service.records.read_connection import ReadConnectionDep
+from service.records.store import RecordStore
 
 
 def add_create(router: APIRouter, store: RecordStore) -> None:
@@ -280,8 +226,7 @@ def add_history(router: APIRouter, store: RecordStore) -> None:
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> JSONResponse:
-        exists = await session.scalar(select(store.spec.key_column).where(store.spec.key_column == key))
-        if exists is None:
+        if not await records.exists(session, store.spec, key):
             raise NotFound(f"No {store.singular} {key}.")
         result = await history_page(session, store.spec.name, str(key), limit, cursor)
         return JSONResponse(result.model_dump(mode="json"), headers=link_header(request, result.next_cursor))
@@ -303,57 +248,12 @@ def add_record_routes(
 ) -> None:
     """Everything but the list: create, read, update, archive, restore, history."""
     # FastAPI tries routes in order, so the hottest (GET by key) goes first; the key's path converter
-    # (uuid, or a code that is never import/export) keeps it off the sibling bulk routes.
+    # (uuid, or a code that is never import/export) keeps it off the sibling bulk routes, which the
+    # app adds after these.
     add_read(router, store)
-    add_bulk_routes(router, store)
     add_create(router, store)
     add_update(router, store, before_write)
     if store.spec.archivable:
         add_archive(router, store)
         add_restore(router, store)
     add_history(router, store)
-
-
-def page_response(
-    request: Request, store: RecordStore, rows: list[records.Row], next_cursor: str | None
-) -> JSONResponse:
-    """A collection page in the standard envelope, with its Link header."""
-    body = {
-        "items": [store.to_read(r).model_dump(mode="json") for r in rows],
-        "next_cursor": next_cursor,
-    }
-    return JSONResponse(body, headers=link_header(request, next_cursor))
-
-
-async def list_response(
-    request: Request,
-    session: AsyncSession,
-    store: RecordStore,
-    where: list[ColumnElement[bool]],
-    sort: Sort,
-    cursor: str | None,
-    limit: int,
-    q: str | None = None,
-    by_relevance: bool = False,
-) -> Response:
-    """One page of a collection, optionally searched: by relevance when `by_relevance` (no explicit
-    sort), else `q` only filters and `sort`'s keyset applies. PostgreSQL renders the rows when the
-    resource allows it."""
-    if q is not None and not by_relevance:
-        where = [*where, search.matches(store.spec.table, q)]
-    if store.projection is None:
-        if q is not None and by_relevance:
-            raise TypeError(f"{store.spec.name}: ranked search needs the JSON projection")
-        rows, next_cursor = await records.page(session, store.spec, where, sort, cursor, limit)
-        return page_response(request, store, rows, next_cursor)
-    if q is not None and by_relevance:
-        docs, next_cursor = await search.ranked_page_json(
-            session, store.spec, store.projection, where, q, cursor, limit
-        )
-    else:
-        docs, next_cursor = await records.page_json(
-            session, store.spec, store.projection, where, sort, cursor, limit
-        )
-    # The envelope is assembled around the rows' JSON text: nothing is parsed in Python.
-    body = '{"items":[' + ",".join(docs) + '],"next_cursor":' + json.dumps(next_cursor) + "}"
-    return Response(body, media_type="application/json", headers=link_header(request, next_cursor))

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional, TypeVar
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from service.types import Timestamp
+from service.schemas.types import Timestamp
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -17,7 +17,7 @@ What is ours, not the report's:
   guidance, staff preparation and training, and coordination to OIA; supporting and redeploying
   staff to MGMT.
 
-Rows are written through service.records (version 1, a `create` audit row, actor "seed"); a row whose
+Rows are written through service.records.sql (version 1, a `create` audit row, actor "seed"); a row whose
 (report_number, number) already exists is left alone, so loading twice changes nothing.
 """
 
@@ -30,10 +30,10 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service import records
 from service.auth import Principal
 from service.recommendations.repository import RecommendationStore
-from service.vocab import Concurrence, RecommendationStatus, Role
+from service.records import sql as records
+from service.schemas.vocab import Concurrence, RecommendationStatus, Role
 
 REPORT_NUMBER = "OIG-08-71"
 REPORT_TITLE = "Management of DHS International Activities and Interests"

@@ -27,8 +27,9 @@ from service.bulk.importer import import_rows
 from service.bulk.settings import get_bulk_settings
 from service.bulk.sources import rows_from
 from service.errors import ProblemError
-from service.store import RecordStore
-from service.vocab import Role
+from service.records.store import RecordStore
+from service.resources import store_named
+from service.schemas.vocab import Role
 
 T = TypeVar("T")
 Runner = Callable[[Callable[[AsyncSession], Awaitable[T]]], T]  # e.g. service.cli.run_with_session
@@ -36,23 +37,6 @@ Echo = Callable[..., None]
 
 # The CLI acts as a named admin with no API key behind it (key_id is null in its audit rows).
 CLI_ACTOR = Principal(key_id=cast(uuid.UUID, None), name="cli", role=Role.admin, component=None)
-
-
-def stores() -> dict[str, RecordStore]:
-    """Every resource with bulk routes (building the API registers them)."""
-    from service.bulk.routes import STORES
-    from service.main import api_router
-
-    if not STORES:
-        api_router()
-    return STORES
-
-
-def store_named(resource: str) -> RecordStore:
-    known = stores()
-    if resource not in known:
-        raise ValueError(f"unknown resource {resource!r}; choose one of: {', '.join(sorted(known))}")
-    return known[resource]
 
 
 def format_of(path: Path, given: str | None) -> BulkFormat:
@@ -154,7 +138,7 @@ async def _export(
 
 def run_demo(run: Runner[Any], scale: float, echo: Echo) -> int:
     """`oia seed --demo`: the synthetic world, or why not; returns the exit code."""
-    from service.seed.demo import DemoRefused, seed_demo
+    from service.ops.seed.demo import DemoRefused, seed_demo
 
     with progress_bar(MofNCompleteColumn(), TimeElapsedColumn()) as bar:
         tasks: dict[str, Any] = {}

@@ -9,12 +9,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from service.errors import problem_response
+from service.web.problems import problem_response
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 # The newest migration, read from the scripts shipped with the service.
-_ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+_ALEMBIC_DIR = Path(__file__).resolve().parents[2] / "alembic"
 
 
 class HealthStatus(BaseModel):

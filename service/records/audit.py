@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
 from service.models import AuditEntry
-from service.request_context import current_request_id
+from service.web.context import current_request_id
 
 FEED_LOCK_ID = 0x0A1A_FEED  # arbitrary, constant: the change feed's commit-order lock
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import AuditEntry
-from service.pagination import Page, Sort, decode_cursor, encode_cursor, keyset_after
-from service.types import Timestamp
+from service.records.pagination import Page, Sort, decode_cursor, encode_cursor, keyset_after
+from service.schemas.types import Timestamp
 
 
 class Actor(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import hash_key, new_key
 from service.models import ApiKey, Component
-from service.vocab import Role
+from service.schemas.vocab import Role
 
 
 async def create_key(

@@ -27,8 +27,8 @@ from sqlalchemy import REAL, ColumnElement, Table, and_, cast, func, literal_col
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import BadRequest
-from service.records import ResourceSpec
-from service.types import Text
+from service.records.sql import ResourceSpec
+from service.schemas.types import Text
 
 CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
 RANK_SORT = "rank"

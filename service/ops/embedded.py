@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from service.config import Settings
+from service.db import normalize_url
+
 _servers: dict[str, Any] = {}
 
 
@@ -25,3 +28,10 @@ def embedded_url(data_dir: str) -> str:
     socket_dir = parse_qs(uri.query).get("host", [path])[0]
     user = uri.username or "postgres"
     return f"postgresql+asyncpg://{user}@/{uri.path.lstrip('/') or 'postgres'}?host={socket_dir}"
+
+
+def database_url(settings: Settings) -> str:
+    """The configured database (`DATABASE_URL`), or the embedded server when none is configured."""
+    if settings.database_url:
+        return normalize_url(settings.database_url)
+    return embedded_url(settings.embedded_pg_dir)

@@ -27,8 +27,8 @@ from service.bulk.writer import CopyWriter
 from service.models import Activity, Component, Post, Posting
 from service.postings.schemas import PostingCreate
 from service.posts.schemas import PostCreate
-from service.records import ResourceSpec, Row
-from service.vocab import Role
+from service.records.sql import ResourceSpec, Row
+from service.schemas.vocab import Role
 
 PREFIX = "DEMO-"
 SEED = 200871  # the report's number: any constant would do

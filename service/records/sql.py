@@ -7,46 +7,29 @@ updates lock the row first so two writers holding the same ETag can never both s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ColumnElement, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import KeyedColumnElement
 
-from service.audit import diff, record_change
 from service.auth import Principal
 from service.errors import Conflict, sqlstate_of
-from service.pagination import Sort, decode_cursor, encode_cursor, keyset_after, order_by
-
-Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ResourceSpec:
-    """What the generic code needs to know about one table."""
-
-    name: str  # the collection name, also used in the audit log and change feed
-    table: Table
-    key: str = "id"
-    unique_label: str = "a record with the same unique key"
-    sortable: tuple[str, ...] = ("id", "created_at", "updated_at")
-    archivable: bool = True
-    readonly: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def key_column(self) -> KeyedColumnElement[Any]:
-        return self.table.c[self.key]
-
-    def sort_columns(self) -> dict[str, KeyedColumnElement[Any]]:
-        return {name: self.table.c[name] for name in self.sortable}
+from service.records.audit import diff, record_change
+from service.records.pagination import Sort, decode_cursor, encode_cursor, keyset_after, order_by
+from service.records.spec import ResourceSpec, Row
 
 
 async def fetch(session: AsyncSession, spec: ResourceSpec, key: Any) -> Row | None:
     row = (await session.execute(select(spec.table).where(spec.key_column == key))).first()
     return dict(row._mapping) if row else None
+
+
+async def exists(session: AsyncSession, spec: ResourceSpec, key: Any) -> bool:
+    """Whether a record with this key exists (archived ones too)."""
+    found = await session.scalar(select(spec.key_column).where(spec.key_column == key))
+    return found is not None
 
 
 async def lock(session: AsyncSession, spec: ResourceSpec, key: Any) -> Row | None:

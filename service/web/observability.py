@@ -33,7 +33,7 @@ from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.request_context import current_key_id, current_request_id, track_key_id
+from service.web.context import current_key_id, current_request_id, track_key_id
 
 ACCESS_LOG = "oia.access"
 UNMATCHED = "<unmatched>"

@@ -113,3 +113,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for s in statuses
     }
+
+
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503)
+READ_ERRORS = error_responses(400, 401, 404, 422, 503)

@@ -1,0 +1,100 @@
+"""Collection pages: the list route every resource gets, and the page it answers with.
+
+No `from __future__ import annotations` here: FastAPI reads these closures' annotations at runtime,
+and they name the resource's own parameter model.
+"""
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth import CurrentKey
+from service.db import ReadSessionDep
+from service.records import search
+from service.records import sql as records
+from service.records.http import READ_ERRORS
+from service.records.pagination import Page, Sort, link_header, parse_sort
+from service.records.params import ListParams
+from service.records.store import RecordStore
+
+
+def add_list(router: APIRouter, store: RecordStore) -> None:
+    """GET on the collection: its filters, then sort, limit and cursor; `q` ranks unless sorted."""
+    params_model: Any = store.params
+    searchable = "q" in store.params.model_fields
+
+    async def list_records(
+        request: Request,
+        session: ReadSessionDep,
+        _: CurrentKey,
+        params: Annotated[params_model, Query()],
+        listing: Annotated[ListParams, Query()],
+    ) -> Response:
+        where = await store.where(session, params)
+        order = parse_sort(listing.sort, store.spec.sort_columns(), store.default_sort)
+        q = params.q if searchable else None
+        by_relevance = listing.sort is None
+        return await list_response(
+            request, session, store, where, order, listing.cursor, listing.limit, q, by_relevance
+        )
+
+    name = store.spec.name.replace("-", "_")
+    list_records.__doc__ = store.list_doc
+    list_records.__name__ = f"list_{name}"  # FastAPI's summary: "List Strategic Goals"
+    router.add_api_route(
+        "",
+        list_records,
+        methods=["GET"],
+        response_model=Page[store.read_model],  # type: ignore[name-defined]
+        responses=READ_ERRORS,
+        operation_id=f"list_{name}",
+    )
+
+
+def page_response(
+    request: Request, store: RecordStore, rows: list[records.Row], next_cursor: str | None
+) -> JSONResponse:
+    """A collection page in the standard envelope, with its Link header."""
+    body = {
+        "items": [store.to_read(r).model_dump(mode="json") for r in rows],
+        "next_cursor": next_cursor,
+    }
+    return JSONResponse(body, headers=link_header(request, next_cursor))
+
+
+async def list_response(
+    request: Request,
+    session: AsyncSession,
+    store: RecordStore,
+    where: list[ColumnElement[bool]],
+    sort: Sort,
+    cursor: str | None,
+    limit: int,
+    q: str | None = None,
+    by_relevance: bool = False,
+) -> Response:
+    """One page of a collection, optionally searched: by relevance when `by_relevance` (no explicit
+    sort), else `q` only filters and `sort`'s keyset applies. PostgreSQL renders the rows when the
+    resource allows it."""
+    if q is not None and not by_relevance:
+        where = [*where, search.matches(store.spec.table, q)]
+    if store.projection is None:
+        if q is not None and by_relevance:
+            raise TypeError(f"{store.spec.name}: ranked search needs the JSON projection")
+        rows, next_cursor = await records.page(session, store.spec, where, sort, cursor, limit)
+        return page_response(request, store, rows, next_cursor)
+    if q is not None and by_relevance:
+        docs, next_cursor = await search.ranked_page_json(
+            session, store.spec, store.projection, where, q, cursor, limit
+        )
+    else:
+        docs, next_cursor = await records.page_json(
+            session, store.spec, store.projection, where, sort, cursor, limit
+        )
+    # The envelope is assembled around the rows' JSON text: nothing is parsed in Python.
+    body = '{"items":[' + ",".join(docs) + '],"next_cursor":' + json.dumps(next_cursor) + "}"
+    return Response(body, media_type="application/json", headers=link_header(request, next_cursor))

@@ -1,0 +1,30 @@
+"""ResourceSpec: what the generic SQL needs to know about one table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """What the generic code needs to know about one table."""
+
+    name: str  # the collection name, also used in the audit log and change feed
+    table: Table
+    key: str = "id"
+    unique_label: str = "a record with the same unique key"
+    sortable: tuple[str, ...] = ("id", "created_at", "updated_at")
+    archivable: bool = True
+
+    @property
+    def key_column(self) -> KeyedColumnElement[Any]:
+        return self.table.c[self.key]
+
+    def sort_columns(self) -> dict[str, KeyedColumnElement[Any]]:
+        return {name: self.table.c[name] for name in self.sortable}
