@@ -1,21 +1,24 @@
 """OIG-08-71, "Management of DHS International Activities and Interests" (DHS OIG, 24 June 2008).
 
-The report made 18 numbered recommendations; DHS concurred with 16 of them (which two it did not
-concur with is not recorded here, so every row says `concurrence: unknown`).
+What the sources establish (the project's research note on OIG-08-71): press coverage (Nextgov, July
+2008) reports 18 numbered recommendations, DHS concurring with 16. Nothing more per recommendation: no
+copy we could read reaches the body, so no number's wording, addressee or DHS response is known. The
+same coverage gives the report's themes, but they cannot be tied to numbers, so they are stored nowhere.
 
-What is ours, not the report's:
-- The text. The exact wording is not available to this project, so each `text` is a short
-  paraphrase (`text_is_summary: true`) that stays within the report's published themes: a strategic
-  plan for international activities; guidance on training and technical assistance abroad; a
-  consistent model for DHS representation abroad (attachés vs component staff, full- vs part-time);
-  preparing, training, supporting and redeploying staff abroad; coordinating component activities
-  through OIA and with Chiefs of Mission. Which numbers fall under which theme is our grouping, in
-  the order the report's summary names the themes, and a number beyond a theme's named elements says
-  only that; check the report before citing a number. `title` is the theme.
-- The addressees (`responsible_component`). Our reading, not the report's: the strategic plan and the
-  representation model to PLCY (the Office of Strategy, Policy, and Plans, which houses OIA);
-  guidance, staff preparation and training, and coordination to OIA; supporting and redeploying
-  staff to MGMT.
+So each of the 18 rows holds only what is known, and says so in words no one could take for the
+report's:
+- `title` and `text` state that the wording is not available from the report. `text_is_summary` is
+  true: the schema's flag for "not the report's own words" (false would claim they are).
+- `concurrence` is `unknown`: the 16-of-18 count is known, which two DHS did not accept is not.
+- `responsible_component` is PLCY as a holding value, not a finding. The column must name a component
+  and the vocabulary has no "unknown" code (none is invented here). OIA sat under the Assistant
+  Secretary for Policy, and PLCY (which houses OIA) is the broadest office on that line, the one the
+  research calls the likely but unconfirmed addressee; each text says the addressee is not known.
+- `status` starts `open_unresolved`, as every new record does.
+
+An admin puts the official text in later through the normal API: PATCH each recommendation with
+If-Match (working today), or, for all 18 at once, `POST /api/v1/recommendations/import?mode=upsert`
+(being added by another issue). See docs/recommendations-seed.md.
 
 Rows are written through service.records.sql (version 1, a `create` audit row, actor "seed"); a row whose
 (report_number, number) already exists is left alone, so loading twice changes nothing.
@@ -38,43 +41,32 @@ from service.schemas.vocab import Concurrence, RecommendationStatus, Role
 REPORT_NUMBER = "OIG-08-71"
 REPORT_TITLE = "Management of DHS International Activities and Interests"
 REPORT_DATE = date(2008, 6, 24)
-NOTE = " (Our paraphrase of the report's theme, not its wording.)"
+
+# The numbers the report made; `oia seed` counts them.
+RECOMMENDATIONS: tuple[int, ...] = tuple(range(1, 19))
+
+# A holding value (see the module docstring), not the report's addressee.
+HOLDING_COMPONENT = "PLCY"
 
 # Audit rows name who wrote them; a seed run has no API key.
 SEED_ACTOR = Principal(key_id=cast(uuid.UUID, None), name="seed", role=Role.admin, component=None)
 
-PLAN, GUIDANCE, MODEL, STAFF, COORDINATION = (
-    "Strategic plan for international activities",
-    "Guidance on training and technical assistance abroad",
-    "A consistent model for DHS representation abroad",
-    "Preparing, training, supporting and redeploying staff abroad",
-    "Coordinating component activities abroad",
-)
 
-FURTHER = "A further recommendation under this theme; the report states its specific action."
+def title(number: int) -> str:
+    """A title that names the gap instead of guessing a subject."""
+    return f"{REPORT_NUMBER} recommendation {number} (wording not available)"
 
-# (number, theme, addressee, paraphrase). Numbers beyond the themes' named elements say so instead
-# of guessing what they ask.
-RECOMMENDATIONS: tuple[tuple[int, str, str, str], ...] = (
-    (1, PLAN, "PLCY", "Develop a strategic plan for the department's international activities."),
-    (2, PLAN, "PLCY", FURTHER),
-    (3, GUIDANCE, "OIA", "Prepare guidance on the training DHS provides abroad."),
-    (4, GUIDANCE, "OIA", "Prepare guidance on the technical assistance DHS provides abroad."),
-    (5, MODEL, "PLCY", "Adopt a consistent model for how DHS is represented abroad."),
-    (6, MODEL, "PLCY", "Decide when DHS is represented abroad by attachés and when by component staff."),
-    (7, MODEL, "PLCY", "Decide when DHS representatives abroad serve full-time and when part-time."),
-    (8, MODEL, "PLCY", FURTHER),
-    (9, STAFF, "OIA", "Prepare DHS staff for assignments abroad."),
-    (10, STAFF, "OIA", "Train DHS staff assigned abroad."),
-    (11, STAFF, "MGMT", "Support DHS staff while they serve abroad."),
-    (12, STAFF, "MGMT", "Plan the redeployment of DHS staff at the end of assignments abroad."),
-    (13, STAFF, "MGMT", FURTHER),
-    (14, STAFF, "OIA", FURTHER),
-    (15, COORDINATION, "OIA", "Coordinate the components' international activities through OIA."),
-    (16, COORDINATION, "OIA", "Coordinate DHS activities abroad with the Chiefs of Mission."),
-    (17, COORDINATION, "OIA", FURTHER),
-    (18, COORDINATION, "OIA", FURTHER),
-)
+
+def text(number: int) -> str:
+    """What the registry knows about one recommendation, in the registry's words."""
+    return (
+        f"The wording of recommendation {number} of {REPORT_NUMBER} is not available: the copies of the "
+        "report this registry could read stop before its recommendations. Known for the report as a "
+        f"whole, from press coverage (Nextgov, July 2008): {len(RECOMMENDATIONS)} recommendations, DHS "
+        "concurring with 16. Not known for this one: its wording, its addressee (the responsible "
+        "component is a placeholder) and DHS's response. An admin should replace this text with the "
+        "report's own."
+    )
 
 
 def seed_rows() -> list[dict[str, object]]:
@@ -85,10 +77,10 @@ def seed_rows() -> list[dict[str, object]]:
             "report_title": REPORT_TITLE,
             "report_date": REPORT_DATE,
             "number": number,
-            "title": theme,
-            "text": text + NOTE,
+            "title": title(number),
+            "text": text(number),
             "text_is_summary": True,
-            "responsible_component": addressee,
+            "responsible_component": HOLDING_COMPONENT,
             "concurrence": Concurrence.unknown,
             "status": RecommendationStatus.open_unresolved,
             "priority": False,
@@ -97,7 +89,7 @@ def seed_rows() -> list[dict[str, object]]:
             "activity_ids": [],
             "posting_ids": [],
         }
-        for number, theme, addressee, text in RECOMMENDATIONS
+        for number in RECOMMENDATIONS
     ]
 
 
