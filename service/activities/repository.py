@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.activities.params import ActivityParams
@@ -12,7 +12,8 @@ from service.models import Activity, Post, StrategicGoal
 from service.records.params import CollectionParams, check_component_filter
 from service.records.references import COMPONENT, GOAL, POST, check_components, check_live_ids
 from service.records.spec import ResourceSpec, Row
-from service.records.store import RecordStore, Where
+from service.records.store import RecordStore
+from service.records.where import Where, any_of, covers_day
 
 TABLE = Activity.__table__
 
@@ -83,27 +84,21 @@ async def check_goals(session: AsyncSession, codes: list[str]) -> None:
 
 def activity_where(params: ActivityParams) -> Where:
     """WHERE clauses for the filters (q aside: the list ranks by it, the export filters by it)."""
-    where: Where = []
-    if params.component:
-        where.append(TABLE.c.lead_component.in_(params.component))
+    where = any_of(
+        [
+            (TABLE.c.lead_component, params.component),
+            (TABLE.c.activity_type, params.type),
+            (TABLE.c.status, params.status),
+        ]
+    )
     if params.country:
         where.append(TABLE.c.countries.overlap(params.country))
-    if params.type:
-        where.append(TABLE.c.activity_type.in_(params.type))
-    if params.status:
-        where.append(TABLE.c.status.in_(params.status))
     if params.partner_country:
         # jsonb containment uses the GIN (jsonb_path_ops) index on foreign_partners.
         partners = params.partner_country
         where.append(or_(*(TABLE.c.foreign_partners.contains([{"country": c}]) for c in partners)))
     if params.active_on is not None:
-        day = params.active_on
-        where.append(
-            and_(
-                or_(TABLE.c.start_date.is_(None), TABLE.c.start_date <= day),
-                or_(TABLE.c.end_date.is_(None), TABLE.c.end_date >= day),
-            )
-        )
+        where.append(covers_day(TABLE.c.start_date, TABLE.c.end_date, params.active_on))
     return where
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
-from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, ensure_unique, partial
+from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, no_repeats, partial
 from service.schemas.types import (
     ComponentCode,
     CountryCode,
@@ -101,11 +101,9 @@ class ActivityCreate(StrictModel):
             raise ValueError("estimated_cost and currency must be given together")
         return value
 
-    @field_validator("participating_components", "countries", "post_ids", "strategic_goal_codes", "tags")
-    @classmethod
-    def _no_repeats(cls, value: list[Any], info: ValidationInfo) -> list[Any]:
-        ensure_unique(value, str(info.field_name))
-        return value
+    _no_repeats = no_repeats(
+        "participating_components", "countries", "post_ids", "strategic_goal_codes", "tags"
+    )
 
 
 ActivityPatch = partial(ActivityCreate, "ActivityPatch")

@@ -32,8 +32,6 @@ class ComponentStore(RecordStore):
     list_doc = "List DHS components, sorted by code unless asked otherwise (code, name, updated_at)."
 
     async def check_references(self, session: AsyncSession, values: Row, current: Row | None) -> None:
-        if current is not None and values["code"] != current["code"]:
-            raise invalid(["body", "code"], "a component's code cannot change")
         successor = values["successor_code"]
         if successor is None:
             return

@@ -32,7 +32,7 @@ from service.coordination.summary import recommendation_summary
 from service.db import SessionDep
 from service.records.history import HistoryEntry, history_page
 from service.records.http import IfMatch, error_responses, record_response, require_json
-from service.records.pagination import Cursor, Limit, Page, link_header
+from service.records.pagination import Cursor, Limit, Page, page_response
 from service.records.params import ComponentFilter, CountryFilter, check_component_filter
 from service.records.routes import READ_ERRORS
 from service.schemas.types import ComponentCode, CurrencyCode, Day
@@ -102,8 +102,7 @@ async def list_overlaps(
         countries=country, components=component, min_score=min_score, include_marked=include_marked
     )
     items, next_cursor = await overlap_page(session, flt, cursor, limit)
-    body = Page[OverlapPair](items=items, next_cursor=next_cursor).model_dump(mode="json")
-    return JSONResponse(body, headers=link_header(request, next_cursor))
+    return page_response(request, Page[OverlapPair](items=items, next_cursor=next_cursor))
 
 
 @router.put(
@@ -140,8 +139,9 @@ async def get_overlap_mark_history(
 ) -> JSONResponse:  # fmt: skip
     """Every change to a pair's mark, oldest first."""
     a, b = marks.ordered(first, second)
-    result = await history_page(session, "overlaps", marks.record_id(a, b), limit, cursor)
-    return JSONResponse(result.model_dump(mode="json"), headers=link_header(request, result.next_cursor))
+    return page_response(
+        request, await history_page(session, "overlaps", marks.record_id(a, b), limit, cursor)
+    )
 
 
 @router.get(

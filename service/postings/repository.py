@@ -22,7 +22,8 @@ from service.records.references import (
     refuse_if_referenced,
 )
 from service.records.spec import ResourceSpec, Row
-from service.records.store import RecordStore, Where
+from service.records.store import RecordStore
+from service.records.where import Where, any_of
 from service.schemas.vocab import NSDD38_CLEARED, PostingStatus
 
 TABLE = Posting.__table__
@@ -97,17 +98,16 @@ def posting_where(params: PostingParams) -> Where:
         where.append(TABLE.c.post_id.in_(select(POSTS.c.id).where(POSTS.c.country.in_(params.country))))
     if params.city:
         where.append(TABLE.c.post_id.in_(select(POSTS.c.id).where(POSTS.c.city.in_(params.city))))
-    for column, values in (
-        (TABLE.c.component, params.component),
-        (TABLE.c.post_id, params.post_id),
-        (TABLE.c.status, params.status),
-        (TABLE.c.role, params.role),
-        (TABLE.c.employment_category, params.employment_category),
-        (TABLE.c.nsdd38_status, params.nsdd38_status),
-    ):
-        if values:
-            where.append(column.in_(values))
-    return where
+    return where + any_of(
+        [
+            (TABLE.c.component, params.component),
+            (TABLE.c.post_id, params.post_id),
+            (TABLE.c.status, params.status),
+            (TABLE.c.role, params.role),
+            (TABLE.c.employment_category, params.employment_category),
+            (TABLE.c.nsdd38_status, params.nsdd38_status),
+        ]
+    )
 
 
 store = PostingStore()

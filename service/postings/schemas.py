@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, PlainSerializer, StringConstraints, ValidationInfo, field_validator
 
-from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, ensure_unique, partial
+from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, no_repeats, partial
 from service.schemas.types import ComponentCode, CurrencyCode, Day, Money, Text
 from service.schemas.vocab import EmploymentCategory, Nsdd38Status, PostingRole, PostingStatus
 
@@ -85,11 +85,7 @@ class PostingCreate(StrictModel):
             raise ValueError("annual_cost and currency must be given together")
         return value
 
-    @field_validator("activity_ids")
-    @classmethod
-    def _no_repeats(cls, value: list[Any], info: ValidationInfo) -> list[Any]:
-        ensure_unique(value, str(info.field_name))
-        return value
+    _no_repeats = no_repeats("activity_ids")
 
 
 PostingPatch = partial(PostingCreate, "PostingPatch")

@@ -11,7 +11,8 @@ from service.posts.schemas import PostCreate, PostPatch, PostRead
 from service.records.params import CollectionParams
 from service.records.references import refuse_if_referenced
 from service.records.spec import ResourceSpec, Row
-from service.records.store import RecordStore, Where
+from service.records.store import RecordStore
+from service.records.where import Where, any_of
 
 
 class PostStore(RecordStore):
@@ -46,14 +47,8 @@ class PostStore(RecordStore):
         assert isinstance(params, PostParams)
         table = self.spec.table
         where = await super().where(session, params)
-        for column, values in (
-            (table.c.country, params.country),
-            (table.c.city, params.city),
-            (table.c.post_type, params.post_type),
-        ):
-            if values:
-                where.append(column.in_(values))
-        return where
+        pairs = ((table.c.country, params.country), (table.c.city, params.city))
+        return where + any_of([*pairs, (table.c.post_type, params.post_type)])
 
 
 store = PostStore()

@@ -17,7 +17,8 @@ from service.recommendations.schemas import (
 from service.records.params import CollectionParams, check_component_filter
 from service.records.references import ACTIVITY, COMPONENT, POSTING, check_components, check_live_ids
 from service.records.spec import ResourceSpec, Row
-from service.records.store import RecordStore, Where
+from service.records.store import RecordStore
+from service.records.where import Where, any_of
 from service.schemas.vocab import RecommendationStatus
 
 TABLE = Recommendation.__table__
@@ -71,14 +72,13 @@ def overdue_clause() -> ColumnElement[bool]:
 
 def recommendation_where(params: RecommendationParams) -> Where:
     """WHERE clauses for the filters (q aside: the list ranks by it, the export filters by it)."""
-    where: Where = []
-    for column, values in (
-        (TABLE.c.status, params.status),
-        (TABLE.c.responsible_component, params.responsible_component),
-        (TABLE.c.report_number, params.report_number),
-    ):
-        if values:
-            where.append(column.in_(values))
+    where = any_of(
+        [
+            (TABLE.c.status, params.status),
+            (TABLE.c.responsible_component, params.responsible_component),
+            (TABLE.c.report_number, params.report_number),
+        ]
+    )
     if params.priority is not None:
         where.append(TABLE.c.priority.is_(params.priority))
     if params.overdue is True:

@@ -22,7 +22,7 @@ from service.records import sql as records
 from service.records.audit import jsonable
 from service.records.http import READ_ERRORS, WRITE_ERRORS, IdempotencyKey, require_json
 from service.records.listing import add_list
-from service.records.pagination import Cursor, Limit, Page, link_header
+from service.records.pagination import Cursor, Limit, Page, page_response
 from service.records.routes import add_record_routes, load
 
 router = APIRouter(prefix="/recommendations", tags=[store.tag])
@@ -81,8 +81,7 @@ async def list_recommendation_updates(
     """A recommendation's status updates, oldest first, each with who made it."""
     if not await records.exists(session, store.spec, recommendation_id):
         raise NotFound(f"No recommendation {recommendation_id}.")
-    page = await updates.list_updates(session, recommendation_id, limit, cursor)
-    return JSONResponse(page.model_dump(mode="json"), headers=link_header(request, page.next_cursor))
+    return page_response(request, await updates.list_updates(session, recommendation_id, limit, cursor))
 
 
 add_record_routes(router, store)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
 from service.records.history import Actor
-from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, ensure_unique, partial
+from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, no_repeats, partial
 from service.schemas.types import ComponentCode, Day, Flag, Text, Timestamp
 from service.schemas.vocab import Concurrence, RecommendationStatus
 
@@ -81,11 +81,7 @@ class RecommendationCreate(StrictModel):
             raise ValueError("target_date must not be before report_date")
         return value
 
-    @field_validator("activity_ids", "posting_ids")
-    @classmethod
-    def _no_repeats(cls, value: list[Any], info: ValidationInfo) -> list[Any]:
-        ensure_unique(value, str(info.field_name))
-        return value
+    _no_repeats = no_repeats("activity_ids", "posting_ids")
 
 
 RecommendationPatch = partial(RecommendationCreate, "RecommendationPatch")

@@ -55,7 +55,7 @@ def add_list(router: APIRouter, store: RecordStore) -> None:
     )
 
 
-def page_response(
+def rows_page_response(
     request: Request, store: RecordStore, rows: list[records.Row], next_cursor: str | None
 ) -> JSONResponse:
     """A collection page in the standard envelope, with its Link header."""
@@ -86,7 +86,7 @@ async def list_response(
         if q is not None and by_relevance:
             raise TypeError(f"{store.spec.name}: ranked search needs the JSON projection")
         rows, next_cursor = await records.page(session, store.spec, where, sort, cursor, limit)
-        return page_response(request, store, rows, next_cursor)
+        return rows_page_response(request, store, rows, next_cursor)
     if q is not None and by_relevance:
         docs, next_cursor = await search.ranked_page_json(
             session, store.spec, store.projection, where, q, cursor, limit

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Date, DateTime, Uuid, tuple_
 from sqlalchemy.sql.elements import KeyedColumnElement
@@ -130,3 +131,8 @@ def link_header(request: Request, next_cursor: str | None) -> dict[str, str]:
         return {}
     url = request.url.include_query_params(cursor=next_cursor)
     return {"Link": f'<{url}>; rel="next"'}
+
+
+def page_response(request: Request, page: Page[Any]) -> JSONResponse:
+    """A page in the standard envelope, with its Link header."""
+    return JSONResponse(page.model_dump(mode="json"), headers=link_header(request, page.next_cursor))

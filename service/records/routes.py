@@ -10,8 +10,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth import CurrentKey
+from service.auth import CurrentKey, Principal
 from service.db import ReadSessionDep, SessionDep
 from service.errors import Conflict, NotFound
 from service.records import idempotency
@@ -32,10 +33,22 @@ from service.records.http import (
     require_if_match,
     require_json,
 )
-from service.records.pagination import Cursor, Limit, Page, link_header
+from service.records.pagination import Cursor, Limit, Page, page_response
 from service.records.paths import key_param, load, location_of, record_path, title_of
 from service.records.read_connection import ReadConnectionDep
+from service.records.spec import Row
 from service.records.store import RecordStore
+
+
+async def load_for_write(
+    session: AsyncSession, store: RecordStore, key: Any, principal: Principal, if_match: str | None
+) -> Row:
+    """The locked record a conditional write applies to: 428 without If-Match, 404, 403, then 412."""
+    tag = require_if_match(if_match)
+    current = await load(session, store, key, for_update=True)
+    store.ensure_can_write(principal, current)
+    check_if_match(tag, current["version"])
+    return current
 
 
 def add_create(router: APIRouter, store: RecordStore) -> None:
@@ -124,10 +137,7 @@ def add_update(router: APIRouter, store: RecordStore, before_write: Callable[...
         principal: CurrentKey,
         if_match: IfMatch = None,
     ) -> JSONResponse:
-        tag = require_if_match(if_match)
-        current = await load(session, store, key, for_update=True)
-        store.ensure_can_write(principal, current)
-        check_if_match(tag, current["version"])
+        current = await load_for_write(session, store, key, principal, if_match)
         if current.get("archived_at") is not None:
             raise Conflict(f"The {store.singular} is archived; an admin must restore it first.")
         values = store.merge(current, body)
@@ -168,10 +178,7 @@ def add_archive(router: APIRouter, store: RecordStore) -> None:
     async def archive(
         key: key_type, session: SessionDep, principal: CurrentKey, if_match: IfMatch = None
     ) -> Response:
-        tag = require_if_match(if_match)
-        current = await load(session, store, key, for_update=True)
-        store.ensure_can_write(principal, current)
-        check_if_match(tag, current["version"])
+        current = await load_for_write(session, store, key, principal, if_match)
         if current["archived_at"] is None:
             await store.check_archivable(session, current)
             await records.set_archived(session, store.spec, current, True, principal)
@@ -228,8 +235,7 @@ def add_history(router: APIRouter, store: RecordStore) -> None:
     ) -> JSONResponse:
         if not await records.exists(session, store.spec, key):
             raise NotFound(f"No {store.singular} {key}.")
-        result = await history_page(session, store.spec.name, str(key), limit, cursor)
-        return JSONResponse(result.model_dump(mode="json"), headers=link_header(request, result.next_cursor))
+        return page_response(request, await history_page(session, store.spec.name, str(key), limit, cursor))
 
     history.__doc__ = f"Every change to {title_of(store)}, oldest first."
     router.add_api_route(

@@ -192,10 +192,3 @@ async def fetch_json(connection: asyncpg.Connection, sql: str, key: Any) -> tupl
     """One record as JSON text built by PostgreSQL, with its version (`sql` from json_sql.lookup_sql)."""
     row = await connection.fetchrow(sql, key)
     return (row[0], row[1]) if row else None
-
-
-def live_only(spec: ResourceSpec, include_archived: bool) -> list[ColumnElement[bool]]:
-    """Archived rows are left out of lists unless asked for."""
-    if include_archived or not spec.archivable:
-        return []
-    return [spec.table.c.archived_at.is_(None)]

@@ -15,13 +15,12 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
-from service.errors import Unprocessable
+from service.errors import Unprocessable, invalid
 from service.records.params import CollectionParams
 from service.records.projection import json_projection, lookup_sql
 from service.records.references import Target
 from service.records.spec import ResourceSpec, Row
-
-Where = list[ColumnElement[bool]]
+from service.records.where import Where
 
 
 class RecordStore:
@@ -56,6 +55,10 @@ class RecordStore:
     def merge(self, current: Row, patch: BaseModel) -> Row:
         """RFC 7396 on the writable fields, then the create schema's full validation."""
         merged = {**self.writable(current), **patch.model_dump(exclude_unset=True)}
+        key = self.spec.key
+        if key != "id" and merged.get(key, current[key]) != current[key]:
+            what = self.singular.replace("_", " ")
+            raise invalid(["body", key], f"{_article(what)} {what}'s {key} cannot change")
         try:
             return self.create_model.model_validate(merged).model_dump()
         except ValidationError as exc:
@@ -101,3 +104,7 @@ class RecordStore:
 
     def to_read(self, row: Row) -> BaseModel:
         return self.read_model.model_validate(row)
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1] in "aeiou" else "a"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Optional, TypeVar
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, ValidationInfo, create_model, field_validator
 
 from service.schemas.types import Timestamp
 
@@ -58,4 +58,14 @@ def ensure_unique(values: list[Any] | None, field: str) -> None:
         raise ValueError(f"{field} lists a value twice")
 
 
-__all__ = ["ArchivedMeta", "RecordMeta", "StrictModel", "datetime", "ensure_unique", "partial"]
+def _unique(value: list[Any], info: ValidationInfo) -> list[Any]:
+    ensure_unique(value, str(info.field_name))
+    return value
+
+
+def no_repeats(*fields: str) -> Any:
+    """A validator for list fields that may not name one value twice (422 at the field)."""
+    return field_validator(*fields)(_unique)
+
+
+__all__ = ["ArchivedMeta", "RecordMeta", "StrictModel", "datetime", "ensure_unique", "no_repeats", "partial"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.errors import invalid
 from service.models import Activity, StrategicGoal
 from service.records.params import CollectionParams
 from service.records.references import refuse_if_referenced
@@ -34,10 +33,6 @@ class StrategicGoalStore(RecordStore):
     default_sort = "code"
     singular = "strategic_goal"
     list_doc = "List strategic goals (sort: code, framework, updated_at)."
-
-    async def check_references(self, session: AsyncSession, values: Row, current: Row | None) -> None:
-        if current is not None and values["code"] != current["code"]:
-            raise invalid(["body", "code"], "a strategic goal's code cannot change")
 
     async def check_archivable(self, session: AsyncSession, row: Row) -> None:
         activities = Activity.__table__
