@@ -17,7 +17,9 @@ from typer.testing import CliRunner
 from service.cli import app as cli
 from service.config import get_settings
 from service.models import Activity, AuditEntry, Post, Posting
-from service.ops.seed.demo import COMPONENT_WEIGHTS, DemoRefused, build_world, seed_demo, summarise
+from service.ops.seed.demo import DemoRefused, seed_demo, summarise
+from service.ops.seed.demo_data import COMPONENT_WEIGHTS
+from service.ops.seed.demo_world import build_world
 from tests.conftest import Keys, _admin, migrate, server_url
 from tests.factories import activity
 

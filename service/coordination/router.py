@@ -31,10 +31,9 @@ from service.coordination.schemas import (
 from service.coordination.summary import recommendation_summary
 from service.db import SessionDep
 from service.records.history import HistoryEntry, history_page
-from service.records.http import IfMatch, error_responses, record_response, require_json
+from service.records.http import READ_ERRORS, IfMatch, error_responses, record_response, require_json
 from service.records.pagination import Cursor, Limit, Page, page_response
 from service.records.params import ComponentFilter, CountryFilter, check_component_filter
-from service.records.routes import READ_ERRORS
 from service.schemas.types import ComponentCode, CurrencyCode, Day
 
 router = APIRouter(tags=["coordination"])

@@ -23,7 +23,8 @@ from service.records.audit import jsonable
 from service.records.http import READ_ERRORS, WRITE_ERRORS, IdempotencyKey, require_json
 from service.records.listing import add_list
 from service.records.pagination import Cursor, Limit, Page, page_response
-from service.records.routes import add_record_routes, load
+from service.records.paths import load
+from service.records.routes import add_record_routes
 
 router = APIRouter(prefix="/recommendations", tags=[store.tag])
 RecommendationId = Annotated[uuid.UUID, Path(alias="id", description="The recommendation's id")]
