@@ -51,7 +51,7 @@ def migrate(url: str) -> None:
 
 
 async def create_admin_key(url: str, name: str) -> tuple[Any, str]:
-    """A fresh admin key in the benchmark database (service.keys.create_key): (key id, key)."""
+    """A fresh admin key in the benchmark database (service.ops.keys.create_key): (key id, key)."""
     from service.config import Settings
     from service.db import make_engine, make_sessionmaker, normalize_url
     from service.ops.keys import create_key

@@ -6,12 +6,10 @@ the run and dropped afterwards; without it the embedded server under ./var/pg-te
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("AUTH_CACHE_SECONDS", "0")  # revocation must show on the next request
@@ -19,65 +17,22 @@ os.environ.setdefault("AUTH_CACHE_SECONDS", "0")  # revocation must show on the 
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from service.config import Settings
-from service.db import (
-    driver_connection,
-    get_read_session,
-    get_session,
-    make_sessionmaker,
-    normalize_url,
-)
+from service.db import driver_connection, get_read_session, get_session, make_sessionmaker
 from service.main import create_app
-from service.ops.embedded import embedded_url
 from service.ops.keys import create_key
 from service.records.read_connection import get_read_connection
 from service.schemas.vocab import Role
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def server_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    return normalize_url(url) if url else embedded_url(str(ROOT / "var" / "pg-test"))
-
-
-def _dsn(url: str) -> str:
-    return str(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
-
-
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(_dsn(url))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def migrate(url: str, target: str = "head", direction: str = "upgrade") -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    config.attributes["configure_logger"] = False
-    getattr(command, direction)(config, target)
+from tests.support.database import fresh_database
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh, uniquely named database at the newest migration; dropped after the run."""
-    server = server_url()
-    name = f"oia_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate(url)
+    with fresh_database("oia_test") as url:
         yield url
-    finally:
-        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

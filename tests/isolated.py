@@ -3,14 +3,11 @@ cannot work (each request must commit on its own connection)."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from service.config import Settings
@@ -18,7 +15,7 @@ from service.db import make_sessionmaker
 from service.main import create_app
 from service.ops.keys import create_key
 from service.schemas.vocab import Role
-from tests.conftest import _admin, migrate, server_url
+from tests.support.database import fresh_database_async
 
 
 @dataclass
@@ -31,12 +28,7 @@ class Isolated:
 
 
 async def isolated_world() -> AsyncIterator[Isolated]:
-    server = server_url()
-    name = f"oia_iso_{uuid.uuid4().hex[:10]}"
-    await _admin(server, f'CREATE DATABASE "{name}"')
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        await asyncio.to_thread(migrate, url)
+    async with fresh_database_async("oia_iso") as url:
         engine = create_async_engine(url, pool_size=20, max_overflow=0)
         maker = make_sessionmaker(engine)
         app = create_app(Settings(database_url=url, auth_cache_seconds=0))
@@ -56,5 +48,3 @@ async def isolated_world() -> AsyncIterator[Isolated]:
                 await session.commit()
             yield world
         await engine.dispose()
-    finally:
-        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

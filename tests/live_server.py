@@ -14,20 +14,18 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.db import make_sessionmaker
 from service.ops.keys import create_key
 from service.schemas.vocab import Role
-from tests.conftest import ROOT, _admin, migrate, server_url
+from tests.support.database import ROOT, fresh_database
 
 
 @dataclass(frozen=True)
@@ -46,20 +44,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@contextmanager
-def fresh_database(prefix: str = "oia_live") -> Iterator[str]:
-    """A new database at the newest migration; dropped (connections and all) on exit."""
-    server = server_url()
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate(url)
-        yield url
-    finally:
-        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def admin_key(url: str, name: str = "live-admin") -> tuple[str, str]:
@@ -101,7 +85,7 @@ def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path, secon
 @contextmanager
 def live_server(tmp_dir: Path) -> Iterator[LiveServer]:
     """`oia serve` on a free port over a fresh database, with an admin key; stopped on exit."""
-    with fresh_database() as url:
+    with fresh_database("oia_live") as url:
         key_id, key = admin_key(url)
         port = free_port()
         log = tmp_dir / f"server-{port}.log"

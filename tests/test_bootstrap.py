@@ -9,21 +9,18 @@ link makes the cold run longer. Always runs in CI (CI=true); OIA_SKIP_BOOTSTRAP_
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.conftest import ROOT, _admin, server_url
 from tests.live_server import free_port, wait_ready
+from tests.support.database import ROOT, fresh_database
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 # Only system directories: no pyenv shims, no ~/.local/bin, no /usr/local/bin (where `pip install uv` lands).
@@ -70,13 +67,8 @@ def _copy_worktree(destination: Path) -> Path:
 @pytest.fixture
 def empty_database() -> Iterator[str]:
     """A new, empty database (`make run` migrates it); dropped, connections and all, afterwards."""
-    server = server_url()
-    name = f"oia_bootstrap_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_database("oia_bootstrap", migrated=False) as url:
+        yield url
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -8,12 +8,12 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import Keys
+from tests.support.problems import problem
 from tests.test_coordination_world import (
     add_activity,
     add_post,
     add_posting,
     add_recommendation,
-    check_problem,
     partner,
 )
 
@@ -113,6 +113,6 @@ async def test_a_real_country_with_nothing_is_an_empty_profile(client: httpx.Asy
 
 async def test_a_code_that_is_not_a_country_is_404(client: httpx.AsyncClient, keys: Keys) -> None:
     for code in ("XX", "mx", "MEX", "M", "ZZ"):
-        body = check_problem(await client.get(f"/api/v1/countries/{code}", headers=keys["reader"]), 404)
+        body = problem(await client.get(f"/api/v1/countries/{code}", headers=keys["reader"]), 404)
         assert "not an ISO 3166-1 alpha-2" in body["detail"]
-    check_problem(await client.get("/api/v1/countries/MX"), 401)
+    problem(await client.get("/api/v1/countries/MX"), 401)

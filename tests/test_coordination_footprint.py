@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import Keys
-from tests.test_coordination_world import add_post, add_posting, check_problem
+from tests.support.problems import problem
+from tests.test_coordination_world import add_post, add_posting
 
 URL = "/api/v1/footprint"
 
@@ -112,5 +113,5 @@ async def test_bad_filters_are_422(client: httpx.AsyncClient, keys: Keys) -> Non
         {"as_of": "2025-02-30"},
         {"as_of": "1800-01-01"},
     ):
-        check_problem(await client.get(URL, params=params, headers=keys["reader"]), 422)
-    check_problem(await client.get(URL), 401)
+        problem(await client.get(URL, params=params, headers=keys["reader"]), 422)
+    problem(await client.get(URL), 401)

@@ -17,7 +17,8 @@ from service.coordination.tuning import analytic
 from service.models import AuditEntry, OverlapMark
 from service.schemas.types import COUNTRY_CODES
 from tests.conftest import Keys
-from tests.test_coordination_world import add_activity, add_post, check_problem, partner
+from tests.support.problems import problem
+from tests.test_coordination_world import add_activity, add_post, partner
 
 URL = "/api/v1/coordination/overlaps"
 D = date
@@ -199,10 +200,10 @@ async def test_bad_parameters(client: httpx.AsyncClient, keys: Keys) -> None:
         {"component": "NOPE"},
         {"limit": 0},
     ):
-        check_problem(await client.get(URL, params=params, headers=keys["reader"]), 422)
+        problem(await client.get(URL, params=params, headers=keys["reader"]), 422)
     for cursor in ("nonsense", "eyJzIjoiaWQifQ"):
-        check_problem(await client.get(URL, params={"cursor": cursor}, headers=keys["reader"]), 400)
-    check_problem(await client.get(URL), 401)
+        problem(await client.get(URL, params={"cursor": cursor}, headers=keys["reader"]), 400)
+    problem(await client.get(URL), 401)
 
 
 def mark_url(world: World, x: str, y: str) -> str:
@@ -243,7 +244,7 @@ async def test_marking_hides_a_pair_and_is_audited(
     stale = await client.put(
         mark_url(world, "A1", "A2"), json=body, headers={**keys["admin"], "If-Match": '"1"'}
     )
-    check_problem(stale, 412)
+    problem(stale, 412)
 
     history = await client.get(mark_url(world, "A2", "A1") + "/history", headers=keys["reader"])
     assert [(e["action"], e["version"], e["changes"]) for e in history.json()["items"]] == [
@@ -274,28 +275,22 @@ async def test_only_admins_mark_and_bad_marks_write_nothing(
 ) -> None:
     body = {"status": "deconflicted", "note": "Done."}
     for role in ("cbp", "ice", "reader"):
-        check_problem(await client.put(mark_url(world, "A1", "A2"), json=body, headers=keys[role]), 403)
-    check_problem(await client.put(mark_url(world, "A1", "A2"), json=body), 401)
-    check_problem(
-        await client.put(mark_url(world, "A1", "A6"), json=body, headers=keys["admin"]), 409
-    )  # same lead
-    check_problem(
+        problem(await client.put(mark_url(world, "A1", "A2"), json=body, headers=keys[role]), 403)
+    problem(await client.put(mark_url(world, "A1", "A2"), json=body), 401)
+    problem(await client.put(mark_url(world, "A1", "A6"), json=body, headers=keys["admin"]), 409)  # same lead
+    problem(
         await client.put(mark_url(world, "A1", "A9"), json=body, headers=keys["admin"]), 409
     )  # no country
-    check_problem(
-        await client.put(mark_url(world, "A1", "A7"), json=body, headers=keys["admin"]), 409
-    )  # not live
-    check_problem(
-        await client.put(f"{URL}/{world['A1']}/{uuid.uuid4()}", json=body, headers=keys["admin"]), 404
-    )
-    check_problem(await client.put(mark_url(world, "A1", "A1"), json=body, headers=keys["admin"]), 422)
+    problem(await client.put(mark_url(world, "A1", "A7"), json=body, headers=keys["admin"]), 409)  # not live
+    problem(await client.put(f"{URL}/{world['A1']}/{uuid.uuid4()}", json=body, headers=keys["admin"]), 404)
+    problem(await client.put(mark_url(world, "A1", "A1"), json=body, headers=keys["admin"]), 422)
     for bad in (
         {"status": "resolved", "note": "x"},
         {"status": "acknowledged"},
         {"status": "acknowledged", "note": ""},
         {"status": "acknowledged", "note": "x", "version": 3},
     ):
-        check_problem(await client.put(mark_url(world, "A1", "A2"), json=bad, headers=keys["admin"]), 422)
+        problem(await client.put(mark_url(world, "A1", "A2"), json=bad, headers=keys["admin"]), 422)
     assert await session.scalar(select(func.count()).select_from(OverlapMark)) == 0
     audited = select(func.count()).select_from(AuditEntry).where(AuditEntry.resource == "overlaps")
     assert await session.scalar(audited) == 0

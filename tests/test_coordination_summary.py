@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Activity, StrategicGoal
 from tests.conftest import Keys
-from tests.test_coordination_world import add_activity, add_recommendation, check_problem
+from tests.support.problems import problem
+from tests.test_coordination_world import add_activity, add_recommendation
 
 AS_OF = date(2026, 6, 30)
 GOALS = [f"QHSR23-M{n}" for n in range(1, 7)]  # shipped by migration 0002
@@ -91,7 +92,7 @@ async def test_summary_defaults_to_today_and_validates(client: httpx.AsyncClient
         ["open_unresolved", "open_resolved", "closed_implemented", "closed_not_implemented"], 0
     )
     for bad in ("yesterday", "2026-13-01"):
-        check_problem(
+        problem(
             await client.get(
                 "/api/v1/recommendations/summary", params={"as_of": bad}, headers=keys["reader"]
             ),
@@ -145,9 +146,7 @@ async def test_goal_coverage(client: httpx.AsyncClient, keys: Keys, session: Asy
         ("QHSR23-M1", 0.0),
         ("QHSR23-M2", 50.0),
     ]
-    check_problem(
-        await client.get("/api/v1/strategic-goals/coverage?currency=ABC", headers=keys["reader"]), 422
-    )
+    problem(await client.get("/api/v1/strategic-goals/coverage?currency=ABC", headers=keys["reader"]), 422)
 
 
 async def test_views_are_not_taken_for_record_ids(client: httpx.AsyncClient, keys: Keys) -> None:

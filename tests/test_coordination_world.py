@@ -11,7 +11,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from sqlalchemy import func, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,14 +18,6 @@ from service.models import Activity, Post, Posting, Recommendation
 
 _n = itertools.count(1)
 ARCHIVED = func.now()
-
-
-def check_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
 
 
 async def _insert(session: AsyncSession, model: Any, values: dict[str, Any]) -> uuid.UUID:

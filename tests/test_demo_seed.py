@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
 import httpx
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
@@ -20,8 +17,9 @@ from service.models import Activity, AuditEntry, Post, Posting
 from service.ops.seed.demo import DemoRefused, seed_demo, summarise
 from service.ops.seed.demo_data import COMPONENT_WEIGHTS
 from service.ops.seed.demo_world import build_world
-from tests.conftest import Keys, _admin, migrate, server_url
+from tests.conftest import Keys
 from tests.factories import activity
+from tests.support.database import fresh_database
 
 OVERLAPS = text(
     """SELECT count(*) FROM activities a JOIN activities b
@@ -99,18 +97,13 @@ def test_the_world_scales_and_is_the_same_every_time() -> None:
 @pytest.fixture
 def committed_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A database of its own: the CLI commits for real."""
-    server = server_url()
-    name = f"oia_demo_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate(url)
+    with fresh_database("oia_demo") as url:
         monkeypatch.setenv("DATABASE_URL", url)
         get_settings.cache_clear()
-        yield url
-    finally:
-        get_settings.cache_clear()
-        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        try:
+            yield url
+        finally:
+            get_settings.cache_clear()
 
 
 def test_cli_seeds_once_then_says_it_is_there(committed_database: str) -> None:

@@ -33,6 +33,7 @@ from service.records.audit import diff
 from tests.conftest import Keys
 from tests.factories import activity, post, posting, recommendation
 from tests.isolated import Isolated, isolated_world
+from tests.support.problems import problem
 
 URL = "/api/v1/activities/import"
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -41,13 +42,6 @@ CSV = {"Content-Type": "text/csv"}
 
 def ndjson(rows: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(row) + "\n" for row in rows)
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def counts(session: AsyncSession) -> tuple[int, int]:

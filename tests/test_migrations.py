@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
 
-from tests.conftest import ROOT, _admin, migrate, server_url
+from tests.support.database import ROOT, fresh_database, migrate
 
 
 @pytest.fixture
 def scratch_url() -> Iterator[str]:
-    server = server_url()
-    name = f"oia_migr_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_database("oia_migr", migrated=False) as url:
+        yield url
 
 
 def test_upgrade_check_downgrade_upgrade(scratch_url: str) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT, migrate
+from tests.support.database import ROOT, migrate
 
 
 def free_port() -> int:

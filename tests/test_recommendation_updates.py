@@ -14,18 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.models import AuditEntry, RecommendationUpdate
 from tests.conftest import Keys
 from tests.factories import recommendation
+from tests.support.problems import problem
 
 URL = "/api/v1/recommendations"
 U, R, CI, CN = "open_unresolved", "open_resolved", "closed_implemented", "closed_not_implemented"
 PATH_TO = {U: [], R: [R], CI: [R, CI], CN: [R, CN]}  # admin moves that reach each state
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
 
 
 async def written(session: AsyncSession) -> tuple[int, int]:

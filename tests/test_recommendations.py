@@ -13,16 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.models import AuditEntry, Recommendation
 from tests.conftest import Keys
 from tests.factories import activity, post, posting, recommendation
+from tests.support.problems import problem
 
 URL = "/api/v1/recommendations"
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
 
 
 async def written(session: AsyncSession) -> tuple[int, int]:

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import Keys
 from tests.factories import activity
-from tests.test_coordination_world import add_recommendation, check_problem
+from tests.support.problems import problem
+from tests.test_coordination_world import add_recommendation
 
 URL = "/api/v1/activities"
 
@@ -90,14 +91,10 @@ async def test_relevance_pages_follow_a_rank_cursor(
     other = await client.get(
         URL, params={"q": "port", "cursor": first["next_cursor"]}, headers=keys["reader"]
     )
-    check_problem(other, 400)  # a cursor made for another search
+    problem(other, 400)  # a cursor made for another search
     sorted_cursor = (await search(client, keys, limit=1, sort="title"))["next_cursor"]
-    check_problem(
-        await client.get(URL, params={"q": "port", "cursor": sorted_cursor}, headers=keys["reader"]), 400
-    )
-    check_problem(
-        await client.get(URL, params={"q": "port", "cursor": "bm9wZQ"}, headers=keys["reader"]), 400
-    )
+    problem(await client.get(URL, params={"q": "port", "cursor": sorted_cursor}, headers=keys["reader"]), 400)
+    problem(await client.get(URL, params={"q": "port", "cursor": "bm9wZQ"}, headers=keys["reader"]), 400)
 
 
 async def test_with_a_sort_q_only_filters(
@@ -110,7 +107,7 @@ async def test_with_a_sort_q_only_filters(
 
 async def test_bad_queries_are_422(client: httpx.AsyncClient, keys: Keys) -> None:
     for q in ("", "x" * 201, "nul\x00byte"):
-        check_problem(await client.get(URL, params={"q": q}, headers=keys["reader"]), 422)
+        problem(await client.get(URL, params={"q": q}, headers=keys["reader"]), 422)
 
 
 async def test_recommendations_are_searchable_too(

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from service.cli import app as cli
 from service.ops.smoke import RESOURCES, run_smoke
-from tests.conftest import ROOT
 from tests.live_server import LiveServer, free_port, live_server, oia_command
+from tests.support.database import ROOT
 
 
 @pytest.fixture(scope="module")

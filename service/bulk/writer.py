@@ -1,7 +1,7 @@
 """PostgreSQL's fast paths for many new records of one table.
 
 Each chunk is COPYed (binary) into the table, and its audit rows - the same `changes` as
-service.audit.diff(None, values) gives a single create - are COPYed into a temporary table. At the
+service.records.audit.diff(None, values) gives a single create - are COPYed into a temporary table. At the
 end one INSERT ... SELECT moves them into audit_log in row order, under the change feed's lock, as
 the transaction's last statement (record_audit). Memory holds one chunk, whatever the import's size.
 
@@ -36,9 +36,9 @@ from service.web.context import current_request_id
 
 
 def created_changes(values: Row) -> str:
-    """json.dumps(service.audit.diff(None, values)), several times faster: for a new record every
+    """json.dumps(service.records.audit.diff(None, values)), several times faster: for a new record every
     field that is not null changed from null. pydantic-core writes enums, ids, dates and nested
-    models as the API does; Decimals (money, fte) become numbers as service.audit.jsonable makes them."""
+    models as the API does; Decimals (money, fte) become numbers as records.audit.jsonable makes them."""
     changes = {
         name: {"before": None, "after": float(value) if type(value) is Decimal else value}
         for name, value in values.items()
@@ -166,7 +166,7 @@ class CopyWriter:
     async def record_audit(self, session: AsyncSession) -> None:
         """Write every `create` audit row, in row order, in one INSERT ... SELECT.
 
-        Like service.audit.record_change it first takes the change feed's commit-order lock, so it
+        Like service.records.audit.record_change it first takes the change feed's commit-order lock, so it
         must be the transaction's last statement (that module's docstring says why)."""
         if not self.written:
             return

@@ -1,5 +1,5 @@
 """Recommendation SQL: reference checks and list filters (plain reads and writes live in
-service.records; the status workflow in service.recommendations.updates)."""
+service.records.sql; the status workflow in service.recommendations.updates)."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def _date_in_range(value: date) -> date:
 
 
 def _utc_z(value: datetime) -> str:
-    # Always with microseconds, exactly as PostgreSQL renders them in service.json_sql.
+    # Always with microseconds, exactly as PostgreSQL renders them in service.records.projection.
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
