@@ -1,0 +1,1 @@
+"""Test doubles that are real servers (a local OIDC issuer), shared by test modules."""
