@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 
-from service.errors import NotFound, install_error_handlers, problem_response
+from service.errors import NotFound
 from service.replication import InvalidToken, Node, ReplicaSet, decode_token, engine_token, engine_url
 from service.replication.asgi import (
     HEADER,
@@ -24,6 +24,7 @@ from service.replication.asgi import (
     choose_for_request,
     note_replica_failure,
 )
+from service.web.problems import install_error_handlers, problem_response
 from tests.support.pg_cluster import Primary, Standby, pg_pair
 
 __all__ = ["pg_pair"]  # a fixture, imported for pytest to find

@@ -13,7 +13,7 @@ from typing import Any
 
 from service.identity.errors import InvalidToken, TokenForbidden
 from service.identity.settings import OidcSettings
-from service.vocab import Role, Sensitivity
+from service.schemas.vocab import Role, Sensitivity
 
 MAX_CLAIM_LENGTH = 255
 # created_by / updated_by / actor_name columns are String(100): a longer actor name could not be recorded.
