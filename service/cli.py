@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from service.config import get_settings
+from service.dashboard.settings import SECRET_ENV, get_dashboard_settings
 from service.db import make_engine, make_sessionmaker
 from service.ops.embedded import database_url
 from service.schemas.vocab import Role
@@ -81,6 +83,10 @@ def serve(
     url = configured_url()
     # Workers inherit the resolved URL, so they all talk to the same (maybe embedded) server.
     os.environ["DATABASE_URL"] = url
+    # ... and one dashboard session secret when none is configured: a cookie signed by one worker
+    # is then good on the others (sessions still end when the server restarts).
+    if get_dashboard_settings().dashboard_session_secret is None:
+        os.environ[SECRET_ENV] = secrets.token_urlsafe(32)
     get_settings.cache_clear()
     if migrate_first:
         upgrade_to_head(url)

@@ -14,6 +14,7 @@ from service.changes.router import router as changes_router
 from service.components.router import router as components_router
 from service.config import Settings, get_settings
 from service.coordination.router import router as coordination_router
+from service.dashboard import install_dashboard
 from service.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from service.ops.embedded import database_url
 from service.postings.router import router as postings_router
@@ -102,4 +103,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.state.method_table = build_method_table(API_PREFIX, routers)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    install_dashboard(app)
     return app

@@ -1,0 +1,169 @@
+"""Dashboard sign-in: an API key exchanged for a signed session cookie, checked again on every request.
+
+What the cookie holds: the SHA-256 of the key (what `api_keys.key_hash` stores and
+service.auth.lookup_key looks up), signed with a timestamp by itsdangerous. Never the key itself:
+a cookie that leaks from a browser or a log cannot be used as a bearer key against /api/v1, and the
+server keeps nothing per session. The hash rather than the key's id: ids are public (every history
+entry names its actor's key_id), so with the id a leaked signing secret alone would let anyone mint
+a session for any key; with the hash it takes the api_keys table as well. Encrypting the raw key
+into the cookie was the other option, but a leaked secret would then expose working API keys.
+Every request looks the hash up again through the same cache as the API (AUTH_CACHE_SECONDS), so
+a revoked or expired key ends its sessions as quickly as it stops working on the API. The signature
+stops forgery; the timestamp bounds a session to DASHBOARD_SESSION_HOURS (8) whatever the browser
+does with Max-Age. A stateless cookie cannot be recalled: signing out deletes it from the browser,
+and a copy taken earlier stays good until it expires or its key is revoked (revoking the key is the
+way to cut off a stolen session).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from fastapi import Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from service.auth import KEY_PREFIX, Principal, hash_key, key_cache, lookup_key
+from service.config import get_settings
+from service.db import lookup_session
+from service.web.context import set_key_id
+
+from .settings import get_dashboard_settings, session_secret
+
+COOKIE = "oia_dashboard"
+COOKIE_PATH = "/dashboard"
+LOGIN_PATH = "/dashboard/login"
+HOME_PATH = "/dashboard"
+SALT = "oia-dashboard-session-v1"
+
+
+class LoginRequired(Exception):
+    """No valid session: the page answers 303 to the login page (and drops a stale cookie)."""
+
+    def __init__(self, back_to: str, stale_cookie: bool) -> None:
+        super().__init__("sign-in required")
+        self.back_to = back_to
+        self.stale_cookie = stale_cookie
+
+
+class CrossSiteForm(Exception):
+    """A form POST from another site: 403."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    principal: Principal
+    key_hash: str
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(session_secret(), salt=SALT)
+
+
+def max_age_seconds() -> int:
+    return int(get_dashboard_settings().dashboard_session_hours * 3600)
+
+
+async def principal_for(request: Request, key_hash: str) -> Principal | None:
+    """The key's principal through the API's key cache and lookup (None: unknown or revoked)."""
+    hit, principal = key_cache.get(key_hash)
+    if not hit:
+        async with lookup_session(request.app) as session:
+            principal = await lookup_key(session, key_hash)
+        key_cache.put(key_hash, principal, get_settings().auth_cache_seconds)
+    if principal is not None:
+        set_key_id(principal.key_id)
+    return principal
+
+
+async def sign_in(request: Request, key: str) -> SignedIn | None:
+    """The principal of a key typed into the login form, or None."""
+    key = key.strip()
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    key_hash = hash_key(key)
+    principal = await principal_for(request, key_hash)
+    return SignedIn(principal, key_hash) if principal else None
+
+
+async def current(request: Request) -> SignedIn | None:
+    """The session's principal, re-checked now; None when there is no valid session."""
+    raw = request.cookies.get(COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _serializer().loads(raw, max_age=max_age_seconds())
+    except BadSignature:  # altered, signed with another secret, or older than the session's life
+        return None
+    key_hash = data.get("k") if isinstance(data, dict) else None
+    if not isinstance(key_hash, str) or len(key_hash) != 64:
+        return None
+    principal = await principal_for(request, key_hash)
+    return SignedIn(principal, key_hash) if principal else None
+
+
+async def require(request: Request) -> Principal:
+    """The dependency of every page: the signed-in principal, or a LoginRequired redirect."""
+    signed_in = await current(request)
+    if signed_in is None:
+        back_to = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(back_to, stale_cookie=COOKIE in request.cookies)
+    return signed_in.principal
+
+
+def _is_loopback_http(request: Request) -> bool:
+    """Plain http to this machine (a developer's `make run`): the one case a cookie may lack Secure,
+    since browsers drop Secure cookies over http. Behind a proxy the Host is the public name."""
+    if request.url.scheme != "http":
+        return False
+    host = request.url.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def set_session_cookie(response: Response, request: Request, key_hash: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        _serializer().dumps({"k": key_hash}),
+        max_age=max_age_seconds(),
+        path=COOKIE_PATH,
+        secure=not _is_loopback_http(request),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        COOKIE, path=COOKIE_PATH, secure=not _is_loopback_http(request), httponly=True, samesite="strict"
+    )
+
+
+def check_same_origin(request: Request) -> None:
+    """CrossSiteForm unless a form POST comes from this site. Browsers send Origin on every POST;
+    a request without one (curl, a script with a key) is let through, since SameSite=Strict already
+    keeps the cookie off cross-site requests. The host is compared, not the scheme: behind a TLS
+    proxy the service sees http while the browser's Origin says https."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        raise CrossSiteForm()
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.headers.get("host"):
+        raise CrossSiteForm()  # "null" (a sandboxed frame, a file) has no scheme and fails too
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after sign-in: a dashboard path on this site, never another site."""
+    if not value or not value.startswith(HOME_PATH) or "\\" in value or value.startswith(LOGIN_PATH):
+        return HOME_PATH
+    rest = value[len(HOME_PATH) :]
+    if rest and rest[0] not in "/?":
+        return HOME_PATH
+    return value

@@ -1,0 +1,96 @@
+"""The dashboard's one way to the data: the coordination views' own repository functions (the same
+ones /api/v1 serves as JSON), called for the signed-in principal.
+
+Every read goes through `DashboardReader._view`, which is where the principal meets the repository:
+when the views take the caller's clearance (v1.1), passing it there applies it to every page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth import Principal
+from service.coordination.country import country_profile
+from service.coordination.coverage import goal_coverage
+from service.coordination.footprint import footprint
+from service.coordination.overlaps import OverlapFilter, overlap_page
+from service.coordination.schemas import (
+    CountryProfile,
+    Footprint,
+    GoalCoverageView,
+    OverlapPair,
+    RecommendationSummary,
+)
+from service.coordination.summary import recommendation_summary
+from service.models import Activity
+
+T = TypeVar("T")
+OVERLAPS_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class ActivityLabel:
+    identifier: str
+    title: str
+    lead_component: str
+
+
+async def _activity_labels(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, ActivityLabel]:
+    """Identifier, title and lead of the activities a page of overlap pairs names (the pairs carry
+    only ids). A primary-key lookup of at most two rows per pair, not a copy of the view's query."""
+    if not ids:
+        return {}
+    table = Activity.__table__
+    rows = await session.execute(
+        select(table.c.id, table.c.identifier, table.c.title, table.c.lead_component).where(
+            table.c.id.in_(ids)
+        )
+    )
+    return {r.id: ActivityLabel(r.identifier, r.title, r.lead_component) for r in rows}
+
+
+class DashboardReader:
+    """What the pages read, for one request: the request's session and the signed-in principal."""
+
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+
+    async def _view(self, view: Callable[..., Awaitable[T]], *args: Any) -> T:
+        # The one place the dashboard calls a repository function. Clearance (v1.1): once the
+        # views take the caller, this becomes view(self.session, *args, principal=self.principal).
+        return await view(self.session, *args)
+
+    async def footprint(self) -> Footprint:
+        """The whole footprint, as GET /api/v1/footprint answers without filters."""
+        return await self._view(footprint, [], [], None)
+
+    async def country(self, code: str) -> CountryProfile:
+        return await self._view(country_profile, code)
+
+    async def overlaps(
+        self, flt: OverlapFilter, cursor: str | None
+    ) -> tuple[list[OverlapPair], str | None, dict[uuid.UUID, ActivityLabel]]:
+        """One page of pairs, the next page's cursor, and labels for the activities named."""
+        pairs, next_cursor = await self._view(overlap_page, flt, cursor, OVERLAPS_PER_PAGE)
+        ids = sorted({i for pair in pairs for i in pair.activity_ids})
+        return pairs, next_cursor, await self._view(_activity_labels, ids)
+
+    async def recommendations(self) -> RecommendationSummary:
+        return await self._view(recommendation_summary, datetime.now(UTC).date())
+
+    async def coverage(self, currency: str) -> GoalCoverageView:
+        return await self._view(goal_coverage, currency)
+
+    async def deadlines(self) -> list[Any] | None:
+        """HOOK (deadlines issue): GET /api/v1/deadlines is not built yet. When it is, call its
+        repository function here through self._view and return its items; the page
+        (templates/deadlines.html) shows "not available yet" while this returns None."""
+        return None
