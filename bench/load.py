@@ -38,13 +38,15 @@ class ImportSink:
         from service.auth import Principal
         from service.config import Settings
         from service.db import make_engine, make_sessionmaker, normalize_url
-        from service.schemas.vocab import Role
+        from service.schemas.vocab import Role, Sensitivity
 
         self.engine = make_engine(
             normalize_url(url), Settings(database_url=url, db_statement_timeout_ms=3_600_000)
         )
         self.maker = make_sessionmaker(self.engine)
-        self.principal = Principal(key_id=key_id, name="bench-loader", role=Role.admin, component=None)
+        self.principal = Principal(
+            key_id=key_id, name="bench-loader", role=Role.admin, component=None, clearance=Sensitivity.les
+        )
 
     async def write(self, resource: str, rows: Iterable[gen.Row]) -> int:
         from service.bulk.importer import import_rows

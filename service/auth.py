@@ -22,7 +22,7 @@ from service.config import get_settings
 from service.db import lookup_session
 from service.errors import Forbidden, Unauthorized
 from service.models import ApiKey
-from service.schemas.vocab import Role
+from service.schemas.vocab import Role, Sensitivity
 from service.web.context import set_key_id
 
 KEY_PREFIX = "oia_"
@@ -40,12 +40,28 @@ SECURITY_SCHEME = {
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's id and name, its role and (for editors) its component."""
+    """Who is calling: the key's id and name (or a token's subject and issuer), its role, (for
+    editors) its component, and its clearance: the most sensitive marking it may read."""
 
-    key_id: uuid.UUID | None  # None: the CLI or a seed, not an API key
+    key_id: uuid.UUID | None  # None: a token, the CLI or a seed, not an API key
     name: str
     role: Role
     component: str | None
+    clearance: Sensitivity = Sensitivity.public
+    subject: str | None = None  # a token's `sub`
+    issuer: str | None = None  # a token's `iss`
+
+    @classmethod
+    def system(cls, name: str) -> Principal:
+        """The CLI, a seed or a benchmark acting as an admin with no key behind it."""
+        return cls(key_id=None, name=name, role=Role.admin, component=None, clearance=Sensitivity.les)
+
+    def can_read(self, sensitivity: str | None, owner: str | None) -> bool:
+        """A record marked above the caller's clearance is invisible, unless the caller is an
+        editor of its owning component (owners always see their own)."""
+        if sensitivity is None or Sensitivity(sensitivity).rank <= self.clearance.rank:
+            return True
+        return self.role is Role.editor and owner is not None and owner == self.component
 
     @property
     def is_admin(self) -> bool:

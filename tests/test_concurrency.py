@@ -19,7 +19,6 @@ from service.db import make_read_sessionmaker, make_sessionmaker
 from service.main import create_app
 from service.models import Activity, AuditEntry, IdempotencyRecord
 from service.records import sql as records
-from service.schemas.vocab import Role
 from tests.factories import activity
 from tests.isolated import Isolated, isolated_world
 
@@ -115,7 +114,7 @@ async def slow_writer(world: Isolated, writer: int, count: int) -> None:
     """Writes through the service's own code, pausing between the audit insert and the commit:
     exactly the window in which a naive sequence lets a poller skip a change."""
     store = ActivityStore()
-    actor = Principal(key_id=None, name=f"writer-{writer}", role=Role.admin, component=None)  # type: ignore[arg-type]
+    actor = Principal.system(f"writer-{writer}")
     for n in range(count):
         body = store.create_model.model_validate(activity(identifier=f"FEED-{writer}-{n}")).model_dump()
         async with world.maker() as session:

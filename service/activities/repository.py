@@ -30,6 +30,7 @@ class ActivityStore(RecordStore):
     patch_model = ActivityPatch
     params = ActivityParams
     owner_field = "lead_component"
+    sensitivity_field = "sensitivity"
     singular = "activity"
     tag = "activities"
     list_doc = (

@@ -4,11 +4,10 @@ routes, straight on the database, with a progress bar on a terminal (and none wh
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar, cast
+from typing import Any, BinaryIO, TypeVar
 
 from rich.progress import (
     BarColumn,
@@ -29,14 +28,13 @@ from service.bulk.sources import rows_from
 from service.errors import ProblemError
 from service.records.store import RecordStore
 from service.resources import store_named
-from service.schemas.vocab import Role
 
 T = TypeVar("T")
 Runner = Callable[[Callable[[AsyncSession], Awaitable[T]]], T]  # e.g. service.cli.run_with_session
 Echo = Callable[..., None]
 
 # The CLI acts as a named admin with no API key behind it (key_id is null in its audit rows).
-CLI_ACTOR = Principal(key_id=cast(uuid.UUID, None), name="cli", role=Role.admin, component=None)
+CLI_ACTOR = Principal.system("cli")
 
 
 def format_of(path: Path, given: str | None) -> BulkFormat:

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import ClassVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
@@ -21,6 +21,7 @@ from service.records.projection import json_projection, lookup_sql
 from service.records.references import Target
 from service.records.spec import ResourceSpec, Row
 from service.records.where import Where
+from service.schemas.vocab import Role, Sensitivity
 
 
 class RecordStore:
@@ -33,6 +34,8 @@ class RecordStore:
     default_sort: ClassVar[str] = "id"
     # The field naming the owning component; None means only admins write this resource.
     owner_field: ClassVar[str | None] = None
+    # The field holding the record's handling marking (public < sbu < les); None: every key reads it.
+    sensitivity_field: ClassVar[str | None] = None
     singular: ClassVar[str]
     tag: ClassVar[str] = "reference data"  # the OpenAPI tag of its routes
     list_doc: ClassVar[str] = ""  # the list route's description
@@ -47,6 +50,24 @@ class RecordStore:
             principal.ensure_admin()
         else:
             principal.ensure_can_write(values[self.owner_field])
+
+    def can_read(self, principal: Principal, row: Row) -> bool:
+        """Whether the record is visible to the principal (clearance, or its owner's editor)."""
+        if self.sensitivity_field is None:
+            return True
+        owner = row[self.owner_field] if self.owner_field else None
+        return principal.can_read(row[self.sensitivity_field], owner)
+
+    def visible_where(self, principal: Principal) -> Where:
+        """The same rule as `can_read` as SQL, for the queries that list or count records."""
+        if self.sensitivity_field is None:
+            return []
+        table = self.spec.table
+        allowed = [s.value for s in Sensitivity if s.rank <= principal.clearance.rank]
+        condition = table.c[self.sensitivity_field].in_(allowed)
+        if principal.role is Role.editor and self.owner_field and principal.component:
+            condition = or_(condition, table.c[self.owner_field] == principal.component)
+        return [condition]
 
     def writable(self, row: Row) -> Row:
         """The client-settable fields of a stored row (what a merge patch applies to)."""

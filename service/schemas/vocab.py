@@ -59,9 +59,18 @@ class PartnerType(StrEnum):
 
 
 class Sensitivity(StrEnum):
+    """A record's handling marking, and a principal's clearance: public < sbu < les."""
+
     public = "public"
     sbu = "sbu"
     les = "les"
+
+    @property
+    def rank(self) -> int:
+        return SENSITIVITY_RANK[self]
+
+
+SENSITIVITY_RANK = {Sensitivity.public: 0, Sensitivity.sbu: 1, Sensitivity.les: 2}
 
 
 class PostingRole(StrEnum):

@@ -27,7 +27,6 @@ from service.ops.seed.demo_world import PREFIX, World, build_world
 from service.postings.schemas import PostingCreate
 from service.posts.schemas import PostCreate
 from service.records.sql import ResourceSpec, Row
-from service.schemas.vocab import Role
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -90,7 +89,7 @@ async def seed_demo(
     await refuse_unless_empty(session)
     active = (await session.execute(select(Component.code).where(Component.active))).scalars().all()
     world = build_world(scale, list(active))
-    actor = Principal(key_id=None, name="demo-seed", role=Role.admin, component=None)  # type: ignore[arg-type]
+    actor = Principal.system("demo-seed")
     writers = []
     for name, schema, table in SCHEMAS:
         rows: list[tuple[uuid.UUID, Row]] = getattr(world, name)

@@ -26,9 +26,7 @@ Rows are written through service.records.sql (version 1, a `create` audit row, a
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
-from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth import Principal
 from service.recommendations.repository import RecommendationStore
 from service.records import sql as records
-from service.schemas.vocab import Concurrence, RecommendationStatus, Role
+from service.schemas.vocab import Concurrence, RecommendationStatus
 
 REPORT_NUMBER = "OIG-08-71"
 REPORT_TITLE = "Management of DHS International Activities and Interests"
@@ -49,7 +47,7 @@ RECOMMENDATIONS: tuple[int, ...] = tuple(range(1, 19))
 HOLDING_COMPONENT = "PLCY"
 
 # Audit rows name who wrote them; a seed run has no API key.
-SEED_ACTOR = Principal(key_id=cast(uuid.UUID, None), name="seed", role=Role.admin, component=None)
+SEED_ACTOR = Principal.system("seed")
 
 
 def title(number: int) -> str:
