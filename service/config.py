@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_import_bytes: int = Field(default=256 * 1_048_576, ge=1024)
     retry_after_seconds: int = Field(default=5, ge=1)
+    # eCC country clearance: how many days before departure a trip's clearance should be requested.
+    clearance_lead_days: int = Field(default=30, ge=0, le=365)
 
 
 @lru_cache

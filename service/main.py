@@ -22,6 +22,7 @@ from service.posts.router import router as posts_router
 from service.recommendations.router import router as recommendations_router
 from service.resources import STORES
 from service.strategic_goals.router import router as goals_router
+from service.trips.router import router as trips_router
 from service.web.body_limit import BodyLimitMiddleware
 from service.web.docs import install_docs
 from service.web.health import head_revision
@@ -44,6 +45,7 @@ API_PREFIX = "/api/v1"
 API_ROUTERS = (
     activities_router,
     postings_router,
+    trips_router,
     coordination_router,
     components_router,
     goals_router,

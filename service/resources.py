@@ -9,10 +9,12 @@ from service.posts.repository import store as posts
 from service.recommendations.repository import store as recommendations
 from service.records.store import RecordStore
 from service.strategic_goals.repository import store as strategic_goals
+from service.trips.repository import store as trips
 
 STORES: tuple[RecordStore, ...] = (
     activities,
     postings,
+    trips,
     recommendations,
     posts,
     components,

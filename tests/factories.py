@@ -64,3 +64,20 @@ def recommendation(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def trip(**overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    body: dict[str, Any] = {
+        "reference": f"TEST-TRIP-{n:05d}",
+        "component": "CBP",
+        "purpose": "Port security assessment",
+        "countries": ["MX"],
+        "travelers": 3,
+        "depart_on": "2027-03-08",
+        "return_on": "2027-03-19",
+        "clearance_status": "requested",
+        "clearance_requested_on": "2027-01-10",
+    }
+    body.update(overrides)
+    return body

@@ -17,7 +17,7 @@ ABOVE = {
     "records": ("ops", "bulk", "changes", "coordination", "resources", "main", "cli"),
     "web": ("records", "ops", "bulk", "changes", "coordination", "resources", "main", "cli"),
 }
-RESOURCES = ("activities", "postings", "recommendations", "posts", "components", "strategic_goals")
+RESOURCES = ("activities", "postings", "trips", "recommendations", "posts", "components", "strategic_goals")
 
 
 def imports_of(path: Path) -> set[str]:

@@ -15,7 +15,7 @@ from service.records import sql as records
 from service.records.store import RecordStore
 from service.resources import STORES
 from tests.conftest import Keys
-from tests.factories import activity, post, posting, recommendation
+from tests.factories import activity, post, posting, recommendation, trip
 
 FULL_ACTIVITY: dict[str, Any] = {
     "description": "Every optional field filled, with unicode: Ciudad Juárez, Москва",
@@ -55,6 +55,16 @@ async def one_of_each(client: httpx.AsyncClient, keys: Keys) -> dict[str, Any]:
     made["recommendations"] = (await client.post("/api/v1/recommendations", json=body, headers=admin)).json()[
         "id"
     ]
+    body = trip(
+        countries=["MX", "GT"],
+        post_ids=[made["posts"]],
+        activity_ids=[made["activities"]],
+        travelers=4,
+        clearance_status="approved",
+        clearance_decided_on="2027-02-01",
+        sensitivity="public",
+    )
+    made["trips"] = (await client.post("/api/v1/trips", json=body, headers=admin)).json()["id"]
     return made
 
 

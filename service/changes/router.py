@@ -25,6 +25,7 @@ class FeedResource(StrEnum):
 
     activities = "activities"
     postings = "postings"
+    trips = "trips"
     recommendations = "recommendations"
     posts = "posts"
     components = "components"

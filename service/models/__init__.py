@@ -6,6 +6,7 @@ from service.models.postings import Posting
 from service.models.recommendations import Recommendation, RecommendationUpdate
 from service.models.reference import Component, Post, StrategicGoal
 from service.models.system import ApiKey, AuditEntry, IdempotencyRecord, OverlapMark
+from service.models.trips import Trip
 
 __all__ = [
     "Activity",
@@ -20,4 +21,5 @@ __all__ = [
     "Recommendation",
     "RecommendationUpdate",
     "StrategicGoal",
+    "Trip",
 ]

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Uuid
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,6 +44,19 @@ class Posting(RecordMixin, ArchiveMixin, Base):
         Index("ix_postings_updated_at_id", "updated_at", "id"),
         Index("ix_postings_created_at_id", "created_at", "id"),
         Index("ix_postings_activity_ids", "activity_ids", postgresql_using="gin"),
+        # The deadlines in due order: NSDD-38 decisions pending (45 days after submission) and tours ending.
+        Index(
+            "ix_postings_nsdd38_due",
+            "nsdd38_submitted_on",
+            "id",
+            postgresql_where=text("nsdd38_status = 'submitted' AND archived_at IS NULL"),
+        ),
+        Index(
+            "ix_postings_tour_end_due",
+            "tour_end",
+            "id",
+            postgresql_where=text("status = 'filled' AND tour_end IS NOT NULL AND archived_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
@@ -62,3 +75,6 @@ class Posting(RecordMixin, ArchiveMixin, Base):
     annual_cost: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
     activity_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False, server_default="{}")
+    # The day nsdd38_status last became `submitted` (NULL in any other status). Kept by a trigger
+    # (migration 0006) on every write path, imports included; not a client field.
+    nsdd38_submitted_on: Mapped[date | None] = mapped_column(Date)

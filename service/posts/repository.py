@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Activity, Post, Posting
+from service.models import Activity, Post, Posting, Trip
 from service.posts.params import PostParams
 from service.posts.schemas import PostCreate, PostPatch, PostRead
 from service.records.params import CollectionParams
@@ -30,7 +30,7 @@ class PostStore(RecordStore):
     list_doc = "List posts (sort: id, name, created_at, updated_at)."
 
     async def check_archivable(self, session: AsyncSession, row: Row) -> None:
-        activities, postings = Activity.__table__, Posting.__table__
+        activities, postings, trips = Activity.__table__, Posting.__table__, Trip.__table__
         await refuse_if_referenced(
             session,
             "post",
@@ -40,6 +40,7 @@ class PostStore(RecordStore):
                     and_(activities.c.post_ids.contains([row["id"]]), activities.c.archived_at.is_(None)),
                 ),
                 ("postings", and_(postings.c.post_id == row["id"], postings.c.archived_at.is_(None))),
+                ("trips", and_(trips.c.post_ids.contains([row["id"]]), trips.c.archived_at.is_(None))),
             ],
         )
 

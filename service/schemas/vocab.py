@@ -120,6 +120,17 @@ class RecommendationStatus(StrEnum):
     closed_not_implemented = "closed_not_implemented"
 
 
+class ClearanceStatus(StrEnum):
+    """A trip's electronic country clearance (eCC): the post's approval before TDY travellers arrive."""
+
+    not_requested = "not_requested"
+    requested = "requested"
+    approved = "approved"
+    denied = "denied"
+    cancelled = "cancelled"
+    not_required = "not_required"
+
+
 class OverlapStatus(StrEnum):
     open = "open"
     acknowledged = "acknowledged"
@@ -128,6 +139,11 @@ class OverlapStatus(StrEnum):
 
 # Postings may only be filled once the Chief of Mission has agreed (NSDD-38) or none is needed.
 NSDD38_CLEARED = (Nsdd38Status.approved, Nsdd38Status.not_required)
+
+# A clearance that is still to come: the trip_clearance deadline and the late_clearance filter.
+CLEARANCE_PENDING = (ClearanceStatus.not_requested, ClearanceStatus.requested)
+# Trips that will not happen (or not as planned): left out of the footprint and the country profile.
+TRIP_OFF = (ClearanceStatus.cancelled, ClearanceStatus.denied)
 
 # Live activities are the ones coordination views care about.
 LIVE_ACTIVITY_STATUSES = (ActivityStatus.planned, ActivityStatus.active, ActivityStatus.suspended)
