@@ -158,6 +158,17 @@ def export_file(
 
 
 @app.command()
+def deadlines(
+    within_days: Annotated[int, typer.Option(min=0, max=3650, help="Due within N days; overdue always")] = 90,
+    component: Annotated[list[str] | None, typer.Option(help="Owning component; repeat for OR")] = None,
+) -> None:
+    """Print what comes due, soonest first, as GET /api/v1/deadlines lists it (every record)."""
+    from service.ops.deadlines import run_deadlines
+
+    raise typer.Exit(run_deadlines(run_with_session, within_days, component or [], typer.echo))
+
+
+@app.command()
 def smoke(
     base_url: Annotated[
         str, typer.Option(help="Where the API answers", envvar="OIA_BASE_URL")

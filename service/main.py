@@ -16,6 +16,7 @@ from service.config import Settings, get_settings
 from service.coordination.router import router as coordination_router
 from service.dashboard import install_dashboard
 from service.db import make_engine, make_read_sessionmaker, make_sessionmaker
+from service.deadlines.router import router as deadlines_router
 from service.ops.embedded import database_url
 from service.postings.router import router as postings_router
 from service.posts.router import router as posts_router
@@ -51,6 +52,7 @@ API_ROUTERS = (
     goals_router,
     posts_router,
     recommendations_router,
+    deadlines_router,
     changes_router,
 )
 

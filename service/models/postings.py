@@ -20,6 +20,11 @@ from service.schemas.vocab import (
     in_list,
 )
 
+# The rows of the deadlines' two posting branches (service.deadlines), and their indexes' predicates:
+# a query names them as the same constants so that the planner can prove a partial index applies.
+NSDD38_DUE_ROWS = "nsdd38_status = 'submitted' AND archived_at IS NULL"
+TOUR_END_DUE_ROWS = "status = 'filled' AND tour_end IS NOT NULL AND archived_at IS NULL"
+
 
 class Posting(RecordMixin, ArchiveMixin, Base):
     __tablename__ = "postings"
@@ -49,13 +54,13 @@ class Posting(RecordMixin, ArchiveMixin, Base):
             "ix_postings_nsdd38_due",
             "nsdd38_submitted_on",
             "id",
-            postgresql_where=text("nsdd38_status = 'submitted' AND archived_at IS NULL"),
+            postgresql_where=text(NSDD38_DUE_ROWS),
         ),
         Index(
             "ix_postings_tour_end_due",
             "tour_end",
             "id",
-            postgresql_where=text("status = 'filled' AND tour_end IS NOT NULL AND archived_at IS NULL"),
+            postgresql_where=text(TOUR_END_DUE_ROWS),
         ),
     )
 

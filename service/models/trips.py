@@ -13,6 +13,8 @@ from service.models.base import ArchiveMixin, Base, RecordMixin, uuid7
 from service.schemas.vocab import CLEARANCE_PENDING, ClearanceStatus, Sensitivity, in_list
 
 PENDING = in_list("clearance_status", CLEARANCE_PENDING)
+# The trip_clearance deadlines' rows (service.deadlines) and their index's predicate, as one constant.
+CLEARANCE_DUE_ROWS = f"{PENDING} AND archived_at IS NULL"
 
 
 class Trip(RecordMixin, ArchiveMixin, Base):
@@ -56,7 +58,7 @@ class Trip(RecordMixin, ArchiveMixin, Base):
             "ix_trips_clearance_due",
             "depart_on",
             "id",
-            postgresql_where=text(f"{PENDING} AND archived_at IS NULL"),
+            postgresql_where=text(CLEARANCE_DUE_ROWS),
         ),
     )
 
