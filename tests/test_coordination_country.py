@@ -83,6 +83,7 @@ async def test_profile_of_a_busy_country(
             {"name": "Europol", "country": "NL", "partner_type": "international_org", "activities": 1},
             {"name": "SAT", "country": "MX", "partner_type": "customs", "activities": 2},
         ],
+        "trips": [],
     }
     assert [r["id"] for r in recommendations] == [str(first), str(second)]
     assert recommendations[1] == {
@@ -108,6 +109,7 @@ async def test_a_real_country_with_nothing_is_an_empty_profile(client: httpx.Asy
             "activities": [],
             "foreign_partners": [],
             "open_recommendations": [],
+            "trips": [],
         }
 
 

@@ -57,6 +57,7 @@ def positions(
 async def test_whole_footprint(client: httpx.AsyncClient, keys: Keys) -> None:
     assert await footprint(client, keys) == {
         "officials": 3.25,
+        "travelers_abroad": 0,
         "positions": positions(proposed=1, filled=4, vacant=1, abolished=1),
         "components": 2,
         "posts": 4,
@@ -68,9 +69,9 @@ async def test_whole_footprint(client: httpx.AsyncClient, keys: Keys) -> None:
             {"component": "USCG", "officials": 0.0, "positions": 1, "countries": 0},
         ],
         "by_country": [
-            {"country": "GT", "officials": 0.75, "positions": 3, "components": 1},
-            {"country": "MX", "officials": 2.5, "positions": 3, "components": 2},
-            {"country": "NL", "officials": 0.0, "positions": 1, "components": 0},
+            {"country": "GT", "officials": 0.75, "positions": 3, "components": 1, "travelers_abroad": 0},
+            {"country": "MX", "officials": 2.5, "positions": 3, "components": 2, "travelers_abroad": 0},
+            {"country": "NL", "officials": 0.0, "positions": 1, "components": 0, "travelers_abroad": 0},
         ],
     }
 
@@ -100,7 +101,9 @@ async def test_component_and_country_filters(client: httpx.AsyncClient, keys: Ke
     both = await footprint(client, keys, component=["ICE", "USCG"], country="GT")
     assert both["officials"] == 0.75
     assert both["positions"] == positions(filled=1, vacant=1)
-    assert both["by_country"] == [{"country": "GT", "officials": 0.75, "positions": 2, "components": 1}]
+    assert both["by_country"] == [
+        {"country": "GT", "officials": 0.75, "positions": 2, "components": 1, "travelers_abroad": 0}
+    ]
     nothing = await footprint(client, keys, country="FR")
     assert nothing["officials"] == 0 and nothing["positions"] == positions()
     assert nothing["by_component"] == [] and nothing["by_country"] == []

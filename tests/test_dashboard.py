@@ -259,7 +259,8 @@ async def test_overview_numbers_are_the_footprint_views(client: httpx.AsyncClien
     html = (await client.get("/dashboard", headers=cookie)).text
     footprint = (await client.get("/api/v1/footprint", headers=keys["reader"])).json()
     shown = metrics(html)
-    assert shown == {k: footprint[k] for k in ("officials", "components", "posts", "cities", "countries")}
+    shown_keys = ("officials", "travelers_abroad", "components", "posts", "cities", "countries")
+    assert shown == {k: footprint[k] for k in shown_keys}
     assert shown["officials"] == 3.25
     for row in footprint["by_component"]:
         assert re.search(

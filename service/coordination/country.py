@@ -29,6 +29,7 @@ from service.coordination.schemas import (
     PartnerPresence,
     PostingCount,
 )
+from service.coordination.travel import country_trips
 from service.coordination.tuning import analytic
 from service.errors import NotFound
 from service.schemas.types import COUNTRY_CODES, country_name
@@ -121,4 +122,5 @@ async def country_profile(session: AsyncSession, code: str) -> CountryProfile:
         activities=activities,
         foreign_partners=partners,
         open_recommendations=await _open_recommendations(session, code),
+        trips=await country_trips(session, code),
     )

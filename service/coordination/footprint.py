@@ -6,6 +6,9 @@ filters) joined to their posts: one hash aggregate per (component, country) with
 of the posts (and their distinct cities) with a filled posting. (GROUPING SETS with DISTINCT
 aggregates did it in one statement but sorted the 20,000 rows once per set: 3x slower.)
 
+Travellers abroad (live trips under way on as_of, default today) come from one more statement in
+service.coordination.travel.
+
 Officials are the FTE of filled postings; components, posts, cities and countries count only places
 with at least one filled posting. A tour covers `as_of` when it started on or before it (or has no
 start) and ends on or after it (or has no end): a tour ending on as_of counts.
@@ -23,6 +26,7 @@ from sqlalchemy import ColumnElement, distinct, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.coordination.schemas import ComponentFootprint, CountryFootprint, Footprint, Positions
+from service.coordination.travel import travelers_abroad
 from service.coordination.tuning import analytic
 from service.models import Post, Posting
 from service.schemas.vocab import PostingStatus
@@ -106,10 +110,14 @@ async def footprint(
     # Plain tuples: attribute access on thousands of rows costs more than the SQL.
     rows = [(r[0], r[1], tuple(r[2:-1]), r[-1]) for r in result.all()]
     posts, cities = (await session.execute(places_query(components, countries, as_of))).one()
+    travel = await travelers_abroad(session, components, countries, as_of)
     by_component, by_country = _tally(rows, 0, 1), _tally(rows, 1, 0)
     by_status = {status: sum(r[2][i] for r in rows) for i, status in enumerate(STATUSES)}
+    for country in travel.by_country:  # a country with travellers but no posting gets a row too
+        by_country.setdefault(country, _Tally())
     return Footprint(
         officials=float(sum((t.officials for t in by_component.values()), Decimal(0))),
+        travelers_abroad=travel.total,
         positions=Positions(**by_status),
         components=sum(1 for t in by_component.values() if t.places),
         posts=posts,
@@ -123,7 +131,11 @@ async def footprint(
         ],
         by_country=[
             CountryFootprint(
-                country=k, officials=float(t.officials), positions=t.positions, components=len(t.places)
+                country=k,
+                officials=float(t.officials),
+                positions=t.positions,
+                components=len(t.places),
+                travelers_abroad=travel.by_country.get(k, 0),
             )
             for k, t in sorted(by_country.items())
         ],

@@ -38,7 +38,10 @@ from service.schemas.types import ComponentCode, CurrencyCode, Day
 
 router = APIRouter(tags=["coordination"])
 
-AsOf = Annotated[Day | None, Query(description="Only postings whose tour covers this day")]
+AsOf = Annotated[
+    Day | None,
+    Query(description="Only postings whose tour covers this day; travellers abroad on it (default today)"),
+]
 ActivityId = Annotated[uuid.UUID, Path(description="One activity of the pair (either order)")]
 MARK_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 503)
 
@@ -51,7 +54,7 @@ async def get_footprint(
     country: CountryFilter = [],  # noqa: B006
     as_of: AsOf = None,
 ) -> Footprint:
-    """Officials (FTE of filled postings), positions and places abroad; by component and by country."""
+    """Officials (FTE of filled postings), positions, places, travellers abroad; by component and country."""
     await check_component_filter(session, "component", component)
     return await footprint(session, component, country, as_of)
 

@@ -38,12 +38,19 @@ class CountryFootprint(BaseModel):
     officials: float = Field(description="Sum of fte of filled postings there")
     positions: int = Field(description="Postings there, any status")
     components: int = Field(description="Components with a filled posting there")
+    travelers_abroad: int = Field(
+        description="Travellers of trips there on the day (a trip counts in each country)"
+    )
 
 
 class Footprint(BaseModel):
-    """Who DHS has abroad: officials are FTE of filled postings; places count only filled postings."""
+    """Who DHS has abroad: officials are FTE of filled postings; places count only filled postings;
+    travellers abroad are those of live trips (not cancelled or denied) whose dates include the day."""
 
     officials: float
+    travelers_abroad: int = Field(
+        description="Sum of travelers of trips under way on the day (as_of or today)"
+    )
     positions: Positions
     components: int
     posts: int
@@ -82,6 +89,12 @@ class LinkedRecommendation(BaseModel):
     target_date: date | None
 
 
+class TripPresence(BaseModel):
+    component: str
+    count: int = Field(description="Its trips there under way or departing within 90 days")
+    travelers: int
+
+
 class CountryProfile(BaseModel):
     country: str
     name: str
@@ -90,6 +103,7 @@ class CountryProfile(BaseModel):
     activities: list[ActivityCount]
     foreign_partners: list[PartnerPresence]
     open_recommendations: list[LinkedRecommendation]
+    trips: list[TripPresence] = Field(description="Current and upcoming (next 90 days) trips, by component")
 
 
 class OverlapReason(BaseModel):
