@@ -11,9 +11,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
+from service.auth import Principal
 from service.cli import app as cli
 from service.config import get_settings
-from service.models import Activity, AuditEntry, Post, Posting
+from service.deadlines.repository import deadline_page
+from service.deadlines.schemas import DeadlineKind
+from service.models import Activity, AuditEntry, Post, Posting, Trip
 from service.ops.seed.demo import DemoRefused, seed_demo, summarise
 from service.ops.seed.demo_data import COMPONENT_WEIGHTS
 from service.ops.seed.demo_world import build_world
@@ -38,7 +41,7 @@ async def test_small_world_is_marked_audited_and_has_overlaps(
     assert Decimal(100) <= summary.officials < Decimal(101)
     assert summary.components >= 18 and summary.overlap_twins > 0
 
-    for column in (Activity.identifier, Posting.position_number, Post.name):
+    for column in (Activity.identifier, Posting.position_number, Post.name, Trip.reference):
         total, marked = (
             await session.execute(
                 select(func.count(), func.count().filter(column.startswith("DEMO-"))).select_from(
@@ -58,7 +61,7 @@ async def test_small_world_is_marked_audited_and_has_overlaps(
     )
     assert pending and pending > 0  # positions waiting for the Chief of Mission's NSDD-38 decision
     audits = await session.scalar(select(func.count()).select_from(AuditEntry))
-    assert audits == summary.posts + summary.postings + summary.activities
+    assert audits == summary.posts + summary.postings + summary.activities + summary.trips
     assert (await session.scalar(OVERLAPS) or 0) >= summary.overlap_twins // 2
 
     listed = await client.get("/api/v1/activities", params={"limit": 200}, headers=keys["reader"])
@@ -67,6 +70,22 @@ async def test_small_world_is_marked_audited_and_has_overlaps(
         f"/api/v1/activities/{listed.json()['items'][0]['id']}/history", headers=keys["reader"]
     )
     assert history.json()["items"][0]["actor"]["name"] == "demo-seed"
+
+
+async def test_trips_at_a_believable_rate_and_deadlines_due(session: AsyncSession) -> None:
+    summary = await seed_demo(session, scale=0.05)
+    assert 150 <= summary.trips <= 300  # ~3,000 a year at scale 1: 18 months of them at 0.05
+    trips = await session.scalar(select(func.count()).select_from(Trip))
+    assert trips == summary.trips
+    rows, _ = await deadline_page(session, Principal.system("test"), 30, [], [], None, 200)
+    kinds = {(row.kind, row.days_left < 0) for row in rows}
+    # Overdue and due-soon trip clearances and tours, and NSDD-38 decisions pending.
+    assert {(DeadlineKind.trip_clearance, True), (DeadlineKind.trip_clearance, False)} <= kinds
+    assert (DeadlineKind.tour_end, True) in kinds
+    within_45 = {
+        row.kind for row in (await deadline_page(session, Principal.system("t"), 45, [], [], None, 200))[0]
+    }
+    assert DeadlineKind.nsdd38_decision in within_45
 
 
 async def test_refuses_a_registry_with_real_data_and_a_second_demo(

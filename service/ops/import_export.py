@@ -155,6 +155,7 @@ def run_demo(run: Runner[Any], scale: float, echo: Echo) -> int:
         f"demo world at scale {scale:g}: {summary.officials:,} officials (FTE of {summary.filled:,} filled "
         f"positions) from {summary.components} components in {summary.cities} cities and "
         f"{summary.countries} countries; {summary.posts:,} posts, {summary.postings:,} postings, "
-        f"{summary.activities:,} activities ({summary.overlap_twins:,} overlap twins); all marked DEMO-"
+        f"{summary.activities:,} activities ({summary.overlap_twins:,} overlap twins), "
+        f"{summary.trips:,} trips; all marked DEMO-"
     )
     return 0

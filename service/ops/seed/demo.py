@@ -1,8 +1,9 @@
 """`oia seed --demo`: a synthetic world at the size the Inspector General described in 2008 (OIG-08-71):
 about 2,000 officials (the FTE of filled postings) of 18+ components in 142 cities and 79 countries,
-thousands of activities, and overlaps to find (same country, different lead components, overlapping
-dates, shared partners). Everything is invented and marked: every identifier, position number and post
-name starts with `DEMO-`. The same scale always gives the same world (a seeded random generator, and
+thousands of activities, overlaps to find (same country, different lead components, overlapping
+dates, shared partners) and about 3,000 trips a year around today (service.ops.seed.demo_trips).
+Everything is invented and marked: every identifier, position number, post name and trip reference
+starts with `DEMO-`. The same scale always gives the same world (a seeded random generator, and
 ids derived from it). People and activities grow with `scale`; geography grows up to scale 1.
 
 Rows go in through the bulk import's COPY path with their audit rows, so the change feed sees them.
@@ -22,11 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.activities.schemas import ActivityCreate
 from service.auth import Principal
 from service.bulk.writer import CopyWriter
-from service.models import Activity, Component, Post, Posting
+from service.models import Activity, Component, Post, Posting, Trip
+from service.ops.seed.demo_trips import add_trips
 from service.ops.seed.demo_world import PREFIX, World, build_world
 from service.postings.schemas import PostingCreate
 from service.posts.schemas import PostCreate
 from service.records.sql import ResourceSpec, Row
+from service.trips.schemas import TripCreate
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -37,6 +40,7 @@ class DemoSummary:
     postings: int
     filled: int
     activities: int
+    trips: int
     officials: Decimal
     components: int
     cities: int
@@ -59,6 +63,7 @@ async def refuse_unless_empty(session: AsyncSession) -> None:
         ("activities", Activity.identifier),
         ("postings", Posting.position_number),
         ("posts", Post.name),
+        ("trips", Trip.reference),
     ):
         demo = func.count().filter(column.startswith(PREFIX, autoescape=True))
         total, demos = (await session.execute(select(func.count(), demo).select_from(column.table))).one()
@@ -79,6 +84,7 @@ SCHEMAS: list[tuple[str, Any, Any]] = [
     ("posts", PostCreate, Post.__table__),
     ("activities", ActivityCreate, Activity.__table__),
     ("postings", PostingCreate, Posting.__table__),
+    ("trips", TripCreate, Trip.__table__),
 ]
 
 
@@ -89,6 +95,8 @@ async def seed_demo(
     await refuse_unless_empty(session)
     active = (await session.execute(select(Component.code).where(Component.active))).scalars().all()
     world = build_world(scale, list(active))
+    # Trips are drawn around the database's today, so the deadlines list has something due.
+    add_trips(world, scale, await session.scalar(select(func.current_date())))
     actor = Principal.system("demo-seed")
     writers = []
     for name, schema, table in SCHEMAS:
@@ -117,6 +125,7 @@ def summarise(world: World) -> DemoSummary:
         postings=len(world.postings),
         filled=len(filled),
         activities=len(world.activities),
+        trips=len(world.trips),
         officials=sum((row["fte"] for row in filled), Decimal(0)),
         components=len({row["component"] for row in filled}),
         cities=len({(p["city"], p["country"]) for p in places}),

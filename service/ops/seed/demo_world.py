@@ -43,6 +43,7 @@ class World:
     posts: list[tuple[uuid.UUID, Row]] = field(default_factory=list)
     activities: list[tuple[uuid.UUID, Row]] = field(default_factory=list)
     postings: list[tuple[uuid.UUID, Row]] = field(default_factory=list)
+    trips: list[tuple[uuid.UUID, Row]] = field(default_factory=list)  # service.ops.seed.demo_trips
     overlap_twins: int = 0
 
 
