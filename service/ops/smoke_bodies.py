@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 Body = Callable[[str, dict[str, dict[str, Any]]], dict[str, Any]]
@@ -55,6 +56,24 @@ def _posting(s: str, made: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _trip(s: str, made: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    depart = date.today() + timedelta(days=60)
+    return {
+        "reference": f"SMOKE-{s}",
+        "component": "CBP",
+        "purpose": "Smoke test site visit",
+        "countries": ["MX"],
+        "post_ids": [made["posts"]["id"]] if "posts" in made else [],
+        "activity_ids": [made["activities"]["id"]] if "activities" in made else [],
+        "travelers": 2,
+        "depart_on": str(depart),
+        "return_on": str(depart + timedelta(days=3)),
+        "clearance_status": "requested",
+        "clearance_requested_on": str(date.today()),
+        "sensitivity": "public",  # readable by any smoke key, whatever its clearance
+    }
+
+
 def _recommendation(s: str, made: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
         "report_number": f"SMOKE-{s}",
@@ -74,5 +93,6 @@ RESOURCES = (
     Resource("posts", "post", "id", _post, "name"),
     Resource("activities", "activity", "id", _activity, "title"),
     Resource("postings", "posting", "id", _posting, "position_title"),
+    Resource("trips", "trip", "id", _trip, "purpose"),
     Resource("recommendations", "recommendation", "id", _recommendation, "title"),
 )
