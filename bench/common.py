@@ -15,9 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 
 SCALES: dict[str, dict[str, int]] = {
-    "tiny": {"posts": 100, "activities": 2_000, "postings": 200, "recommendations": 50},
-    "small": {"posts": 200, "activities": 20_000, "postings": 2_000, "recommendations": 500},
-    "large": {"posts": 1_000, "activities": 1_000_000, "postings": 100_000, "recommendations": 5_000},
+    "tiny": {"posts": 100, "activities": 2_000, "postings": 200, "recommendations": 50, "trips": 200},
+    "small": {"posts": 200, "activities": 20_000, "postings": 2_000, "recommendations": 500, "trips": 2_000},
+    "large": {
+        "posts": 1_000,
+        "activities": 1_000_000,
+        "postings": 100_000,
+        "recommendations": 5_000,
+        "trips": 100_000,
+    },
 }
 
 

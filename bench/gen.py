@@ -161,7 +161,56 @@ def postings(
 ) -> Iterator[Row]:
     rng = random.Random(seed)
     for n in range(count):
-        yield posting(rng, n, post_rows, activity_ids)
+        row = posting(rng, n, post_rows, activity_ids)
+        # A third of the pending requests submitted (no draw: the other rows stay as they were).
+        if row["nsdd38_status"] == "draft" and n % 3 == 0:
+            row["nsdd38_status"] = "submitted"
+        yield row
+
+
+TODAY = date(2026, 12, 1)  # the generator's "now": trips around it are pending, older ones mostly decided
+TRIP_STATUSES = ["approved", "not_required", "cancelled", "denied", "requested", "not_requested"]
+
+
+def _clearance(rng: random.Random, depart: date) -> Row:
+    """A clearance state that fits the departure: decided long ago, or pending for the coming months."""
+    pending = depart > TODAY - timedelta(days=30)
+    weights = [30, 5, 5, 2, 30, 28] if pending else [82, 6, 6, 2, 3, 1]
+    status = rng.choices(TRIP_STATUSES, weights)[0]
+    row: Row = {"clearance_status": status, "clearance_requested_on": None, "clearance_decided_on": None}
+    if status not in ("not_requested", "not_required"):
+        asked = min(TODAY, depart - timedelta(days=rng.randrange(10, 80)))
+        row["clearance_requested_on"] = asked.isoformat()
+        if status in ("approved", "denied", "cancelled"):
+            row["clearance_decided_on"] = min(TODAY, asked + timedelta(days=rng.randrange(2, 20))).isoformat()
+    return row
+
+
+def trip(rng: random.Random, n: int, post_rows: list[tuple[str, str]], activity_ids: list[str]) -> Row:
+    """One trip abroad: a few travellers for a week or two, departures over 2015 to mid-2027."""
+    post_id, country = rng.choice(post_rows)
+    depart = EPOCH + timedelta(days=rng.randrange((TODAY - EPOCH).days + 200))
+    return {
+        "reference": f"BENCH-T-{n:06d}",
+        "component": rng.choices(COMPONENTS, COMPONENT_WEIGHTS)[0],
+        "purpose": f"{' '.join(_words(rng, 3)).capitalize()} visit {n}",
+        "countries": [country],
+        "post_ids": [post_id] if rng.random() < 0.7 else [],
+        "activity_ids": rng.sample(activity_ids, rng.choice([0, 1, 1])) if activity_ids else [],
+        "travelers": rng.choices([1, 2, 3, 4, 6, 12], [30, 30, 18, 12, 7, 3])[0],
+        "depart_on": depart.isoformat(),
+        "return_on": (depart + timedelta(days=rng.randrange(1, 21))).isoformat(),
+        "sensitivity": rng.choices(["public", "sbu", "les"], [30, 60, 10])[0],
+        **_clearance(rng, depart),
+    }
+
+
+def trips(
+    count: int, post_rows: list[tuple[str, str]], activity_ids: list[str], seed: int = 5
+) -> Iterator[Row]:
+    rng = random.Random(seed)
+    for n in range(count):
+        yield trip(rng, n, post_rows, activity_ids)
 
 
 def recommendations(

@@ -153,10 +153,11 @@ async def drop_indexes(conn: asyncpg.Connection, tables: list[str]) -> list[str]
 async def fill(
     url: str, sink: ImportSink | CopySink, sizes: dict[str, int], rebuild_indexes: bool
 ) -> dict[str, float]:
-    """Posts, then activities (linked to posts), postings (to posts and activities), recommendations."""
+    """Posts, then activities (linked to posts), postings (to posts and activities), recommendations,
+    trips (to posts and activities)."""
     timings: dict[str, float] = {}
     conn = await asyncpg.connect(url)
-    indexes = await drop_indexes(conn, ["activities", "postings"]) if rebuild_indexes else []
+    indexes = await drop_indexes(conn, ["activities", "postings", "trips"]) if rebuild_indexes else []
 
     async def step(resource: str, rows: Iterator[gen.Row]) -> None:
         started = time.perf_counter()
@@ -178,6 +179,7 @@ async def fill(
         await step(
             "recommendations", gen.recommendations(sizes["recommendations"], activity_ids, posting_ids)
         )
+        await step("trips", gen.trips(sizes.get("trips", 0), post_rows, activity_ids))
         started = time.perf_counter()
         await conn.execute("SET maintenance_work_mem = '512MB'")
         for ddl in indexes:

@@ -92,6 +92,7 @@ def targets(
         _check("Footprint p50, one request at a time (ms)", p50("footprint"), 300, False),
         _check("Country profile p50, one request at a time (ms)", p50("country_profile"), 300, False),
         _check("Overlaps for one country p50, one at a time (ms)", p50("overlaps"), 500, False),
+        _check("Deadlines (100k postings, 100k trips) p50, one at a time (ms)", p50("deadlines"), 300, False),
         _check("List queries with a sequential scan of activities", seq_scans, 0, False),
         _check("Import of the bulk rows (s)", imp.get("seconds"), 15, False),
         _check("Export peak RSS growth (MB)", exp.get("peak_rss_growth_mb"), 50, False),

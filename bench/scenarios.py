@@ -24,6 +24,9 @@ VIEWS = {  # scenario -> (route in /openapi.json, request); run one at a time wh
     "footprint": ("/api/v1/footprint", "/api/v1/footprint"),
     "country_profile": ("/api/v1/countries/{code}", "/api/v1/countries/MX"),
     "overlaps": ("/api/v1/coordination/overlaps", "/api/v1/coordination/overlaps?country=MX"),
+    "deadlines": ("/api/v1/deadlines", "/api/v1/deadlines?within_days=90"),
+    # A small component (~2 % of rows): each branch filters its index walk longer for a page.
+    "deadlines_filtered": ("/api/v1/deadlines", "/api/v1/deadlines?within_days=365&component=FEMA"),
 }
 
 

@@ -14,6 +14,7 @@ from bench import gen, orm_app, report
 from bench.profile import summarise
 from service.postings.schemas import PostingCreate
 from service.recommendations.schemas import RecommendationCreate
+from service.trips.schemas import TripCreate
 from tests import factories
 
 
@@ -30,6 +31,13 @@ async def test_generated_rows_are_accepted_by_the_api(client: httpx.AsyncClient,
         PostingCreate.model_validate(row)
     for row in gen.recommendations(30, created, []):
         RecommendationCreate.model_validate(row)
+    trips = list(gen.trips(300, [(post["id"], post["country"])], created))
+    assert {"requested", "not_requested", "approved"} <= {r["clearance_status"] for r in trips}
+    for row in trips[:20]:
+        answer = await client.post("/api/v1/trips", json=row, headers=keys["admin"])
+        assert answer.status_code == 201, answer.text
+    for row in trips[20:]:
+        TripCreate.model_validate(row)
 
 
 async def test_orm_reference_app_reads_the_same_tables(

@@ -9,7 +9,8 @@
   firing only when the status is or becomes submitted. Existing submitted postings take the day of
   their newest audit entry that set `submitted` (else the day they were last updated).
 - Partial indexes for the deadlines' branches: submitted NSDD-38 requests by that day, filled
-  postings by tour_end.
+  postings by tour_end, open recommendations by target_date and unresolved ones by their OMB A-50
+  due date (report_date + 6 months, an expression index).
 
 Revision ID: 0006
 Revises: 0004
@@ -145,9 +146,25 @@ def upgrade() -> None:
         ["tour_end", "id"],
         postgresql_where=sa.text("status = 'filled' AND tour_end IS NOT NULL AND archived_at IS NULL"),
     )
+    op.create_index(
+        "ix_recommendations_target_due",
+        "recommendations",
+        ["target_date", "id"],
+        postgresql_where=sa.text(
+            "status IN ('open_unresolved', 'open_resolved') AND target_date IS NOT NULL AND archived_at IS NULL"
+        ),
+    )
+    op.create_index(
+        "ix_recommendations_a50_due",
+        "recommendations",
+        [sa.text("(((report_date + '6 mons'::interval))::date)"), "id"],
+        postgresql_where=sa.text("status = 'open_unresolved' AND archived_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_recommendations_a50_due", table_name="recommendations")
+    op.drop_index("ix_recommendations_target_due", table_name="recommendations")
     op.drop_index("ix_postings_tour_end_due", table_name="postings")
     op.drop_index("ix_postings_nsdd38_due", table_name="postings")
     op.execute("DROP TRIGGER nsdd38_submitted_update ON postings")

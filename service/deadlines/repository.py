@@ -4,9 +4,10 @@ Every branch orders its rows by one indexed column `key` whose order is the due 
 (due = key + a constant number of days), so it can stop after the page: a page costs about
 (branches x page size) index entries whatever the table sizes, overdue rows included.
 
-- recommendation_target: open, not archived, with a target_date; due target_date.
-- recommendation_resolution: open_unresolved, not archived; due report_date + 6 months (OMB A-50).
-  Both read the status index and sort: recommendations number in the thousands at most.
+- recommendation_target: open, not archived, with a target_date; due target_date
+  (ix_recommendations_target_due).
+- recommendation_resolution: open_unresolved, not archived; due report_date + 6 months, OMB A-50
+  (ix_recommendations_a50_due, on that expression).
 - tour_end: filled postings with a tour_end, not archived; due tour_end (ix_postings_tour_end_due).
 - nsdd38_decision: postings whose NSDD-38 request is submitted; due nsdd38_submitted_on + 45 days
   (ix_postings_nsdd38_due; the column is kept by a trigger, migration 0006).
@@ -28,7 +29,6 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
-    Interval,
     String,
     cast,
     func,
@@ -46,18 +46,17 @@ from service.config import get_settings
 from service.deadlines.cursor import After, encode_after
 from service.deadlines.schemas import DeadlineKind, DeadlineRow
 from service.models.postings import NSDD38_DUE_ROWS, TOUR_END_DUE_ROWS
+from service.models.recommendations import A50_DUE, RESOLUTION_DUE_ROWS, TARGET_DUE_ROWS
 from service.models.trips import CLEARANCE_DUE_ROWS
 from service.postings.repository import store as postings
 from service.recommendations.repository import store as recommendations
 from service.records.store import RecordStore
 from service.records.where import Where
-from service.schemas.vocab import RecommendationStatus
 from service.trips.repository import store as trips
 
 # The 1995 State-DOJ letter's decision time for an NSDD-38 request (domain research: a guess for today).
 NSDD38_DECISION_DAYS = 45
 LABEL_CHARS = 300
-OPEN = (RecommendationStatus.open_unresolved.value, RecommendationStatus.open_resolved.value)
 R, P, T = recommendations.spec.table.c, postings.spec.table.c, trips.spec.table.c
 
 
@@ -74,18 +73,17 @@ class Branch:
 
 def branches(lead_days: int) -> list[Branch]:
     """The five kinds (CLEARANCE_LEAD_DAYS is read per request: it moves the trips' due dates)."""
-    a50 = cast(R.report_date + literal_column("INTERVAL '6 months'", Interval), Date)
+    a50 = literal_column(A50_DUE, Date)
     rec_label = func.concat(R.report_number, " #", R.number, ": ", R.title)
     posting_label = func.concat(P.position_number, ": ", P.position_title)
-    live_r = R.archived_at.is_(None)
     return [
         Branch(
             DeadlineKind.recommendation_target, recommendations, R.target_date, 0, rec_label,
-            R.responsible_component, [live_r, R.status.in_(OPEN), R.target_date.is_not(None)],
+            R.responsible_component, [text(TARGET_DUE_ROWS)],
         ),
         Branch(
             DeadlineKind.recommendation_resolution, recommendations, a50, 0, rec_label,
-            R.responsible_component, [live_r, R.status == RecommendationStatus.open_unresolved.value],
+            R.responsible_component, [text(RESOLUTION_DUE_ROWS)],
         ),
         Branch(
             DeadlineKind.tour_end, postings, P.tour_end, 0, posting_label, P.component,
@@ -153,10 +151,8 @@ async def deadline_page(
 ) -> tuple[list[DeadlineRow], str | None]:
     """One page of deadlines, soonest first, and the cursor of the next (None on the last page)."""
     chosen = [b for b in branches(get_settings().clearance_lead_days) if not kinds or b.kind in kinds]
-    parts = [
-        _branch_select(b, principal, within_days, components, after, limit + 1).subquery().select()
-        for b in chosen
-    ]
+    # Each branch keeps its ORDER BY and LIMIT: SQLAlchemy parenthesises them in the UNION ALL.
+    parts = [_branch_select(b, principal, within_days, components, after, limit + 1) for b in chosen]
     merged = union_all(*parts).subquery()
     # Kinds tie-break in byte order (COLLATE "C"), the order the branches' keyset bounds assume.
     order = (merged.c.due_on, merged.c.kind.collate("C"), merged.c.id)

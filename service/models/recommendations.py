@@ -20,11 +20,21 @@ from sqlalchemy import (
     Uuid,
     func,
 )
+from sqlalchemy import text as sql  # `text` is also a column of this table
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import ArchiveMixin, Base, RecordMixin, uuid7
 from service.schemas.vocab import Concurrence, RecommendationStatus, in_list
+
+# The deadlines' two recommendation branches (service.deadlines): their rows, as the very SQL of their
+# partial indexes' predicates, and OMB Circular A-50's due date (resolve within six months of the
+# report), as the very expression of its index.
+TARGET_DUE_ROWS = (
+    "status IN ('open_unresolved', 'open_resolved') AND target_date IS NOT NULL AND archived_at IS NULL"
+)
+RESOLUTION_DUE_ROWS = "status = 'open_unresolved' AND archived_at IS NULL"
+A50_DUE = "(((report_date + '6 mons'::interval))::date)"  # as PostgreSQL prints it (alembic check)
 
 
 class Recommendation(RecordMixin, ArchiveMixin, Base):
@@ -41,6 +51,8 @@ class Recommendation(RecordMixin, ArchiveMixin, Base):
         Index("ix_recommendations_activity_ids", "activity_ids", postgresql_using="gin"),
         Index("ix_recommendations_posting_ids", "posting_ids", postgresql_using="gin"),
         Index("ix_recommendations_search", "search", postgresql_using="gin"),
+        Index("ix_recommendations_target_due", "target_date", "id", postgresql_where=sql(TARGET_DUE_ROWS)),
+        Index("ix_recommendations_a50_due", sql(A50_DUE), "id", postgresql_where=sql(RESOLUTION_DUE_ROWS)),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
