@@ -27,8 +27,10 @@ from service.coordination.schemas import (
     OverlapMarkRead,
     OverlapPair,
     RecommendationSummary,
+    TripOverlapPair,
 )
 from service.coordination.summary import recommendation_summary
+from service.coordination.trip_overlaps import decode_after, encode_after, trip_overlap_page
 from service.db import SessionDep
 from service.records.history import HistoryEntry, history_page
 from service.records.http import READ_ERRORS, IfMatch, error_responses, record_response, require_json
@@ -105,6 +107,31 @@ async def list_overlaps(
     )
     items, next_cursor = await overlap_page(session, flt, cursor, limit)
     return page_response(request, Page[OverlapPair](items=items, next_cursor=next_cursor))
+
+
+@router.get(
+    "/coordination/trip-overlaps",
+    response_model=Page[TripOverlapPair],
+    responses=READ_ERRORS,
+    operation_id="list_trip_overlaps",
+)
+async def list_trip_overlaps(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentKey,
+    country: CountryFilter = [],  # noqa: B006
+    component: Annotated[
+        list[ComponentCode], Query(max_length=50, description="Either trip's component; repeat for OR")
+    ] = [],  # noqa: B006
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> JSONResponse:
+    """Two components' trips not yet over, in one country at once, sharing an activity or a partner."""
+    await check_component_filter(session, "component", component)
+    after = decode_after(cursor) if cursor else None
+    items, last = await trip_overlap_page(session, principal, country, component, after, limit)
+    page = Page[TripOverlapPair](items=items, next_cursor=encode_after(last) if last else None)
+    return page_response(request, page)
 
 
 @router.put(

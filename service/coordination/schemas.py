@@ -121,6 +121,17 @@ class OverlapPair(BaseModel):
     status: OverlapStatus
 
 
+class TripOverlapPair(BaseModel):
+    """Two components' trips meeting in a country at the same time, over a shared activity or partner."""
+
+    trip_ids: list[uuid.UUID] = Field(description="The pair, lower id first")
+    components: list[str] = Field(description="Each trip's component, in trip_ids order")
+    countries: list[str] = Field(description="The countries both trips go to")
+    overlap_start: date
+    overlap_end: date
+    reasons: list[OverlapReason] = Field(description="shared_activity (ids) and/or shared_partner (names)")
+
+
 class OverlapMarkBody(StrictModel):
     """OIA's judgement on a pair; `open` takes a pair back onto the default list."""
 
