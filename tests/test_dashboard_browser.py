@@ -143,7 +143,8 @@ def test_overview_numbers_are_the_footprint_apis(guarded: Guarded, server: LiveS
             float(cell.get_attribute("data-value") or "nan"),
             cell.inner_text(),
         )
-    expected = {k: footprint[k] for k in ("officials", "components", "posts", "cities", "countries")}
+    keys = ("officials", "travelers_abroad", "components", "posts", "cities", "countries")
+    expected = {k: footprint[k] for k in keys}
     assert {k: v for k, (v, _) in shown.items()} == expected
     assert footprint["officials"] > 1000  # the demo world, not an empty one
     assert shown["officials"][1] == f"{footprint['officials']:,.2f}".rstrip("0").rstrip(".")
