@@ -27,7 +27,7 @@ from service.bulk.writer import CopyWriter, created_changes
 from service.cli import app as cli
 from service.config import get_settings
 from service.errors import Unprocessable
-from service.models import Activity, AuditEntry, Post, Posting, Recommendation
+from service.models import Activity, AuditEntry, Post, Posting, Recommendation, Trip
 from service.ops.import_export import CLI_ACTOR
 from service.records.audit import diff
 from tests.conftest import Keys
@@ -364,7 +364,7 @@ async def test_cli_export_and_import_round_trip(world: Isolated, tmp_path: Path)
         demo_rows = sum(
             [
                 await session.scalar(select(func.count()).select_from(m)) or 0
-                for m in (Post, Posting, Activity)
+                for m in (Post, Posting, Activity, Trip)
             ]
         )
         assert [tuple(r) for r in actors] == [("cli", None, 100), ("demo-seed", None, demo_rows - 100)]
