@@ -17,7 +17,7 @@ from service.config import get_settings
 from service.dashboard.settings import SECRET_ENV, get_dashboard_settings
 from service.db import make_engine, make_sessionmaker
 from service.ops.embedded import database_url
-from service.schemas.vocab import Role
+from service.schemas.vocab import Role, Sensitivity
 
 app = typer.Typer(
     help="OIA Registry: the system of record for DHS international activities.",
@@ -36,9 +36,13 @@ def configured_url() -> str:
 
 
 def run_with_session(work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run `work(session)` in one committed transaction."""
+    """Run `work(session)` in one committed transaction, as the operator: an admin who may read
+    every marking (the CLI runs on the server, where whoever runs it can read the database)."""
 
     async def main() -> T:
+        from service.auth import Principal, act_as
+
+        act_as(Principal.system("cli"))
         settings = get_settings()
         engine = make_engine(configured_url(), settings)
         try:
@@ -177,7 +181,16 @@ def smoke(
 def keys_create(
     role: Annotated[Role, typer.Option(help="admin, editor or reader")],
     name: Annotated[str, typer.Option(help="Who or what uses the key")],
-    component: Annotated[str | None, typer.Option(help="The component an editor writes for")] = None,
+    component: Annotated[
+        str | None, typer.Option(help="The component an editor writes for (required for editors)")
+    ] = None,
+    clearance: Annotated[
+        Sensitivity | None,
+        typer.Option(help="The most sensitive marking it may read (default: les for admin, else sbu)"),
+    ] = None,
+    expires_in: Annotated[
+        float | None, typer.Option("--expires-in", help="Days until it stops working (fractions allowed)")
+    ] = None,
 ) -> None:
     """Make a key; it is printed once, alone on the last line, and stored only as a hash."""
     from service.ops.keys import create_key
@@ -185,7 +198,11 @@ def keys_create(
     if not name.strip() or len(name) > 100:
         raise typer.BadParameter("--name must be 1 to 100 characters")
     try:
-        key_id, key = run_with_session(lambda s: create_key(s, name=name, role=role, component=component))
+        key_id, key = run_with_session(
+            lambda s: create_key(
+                s, name=name, role=role, component=component, clearance=clearance, expires_in_days=expires_in
+            )
+        )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -206,7 +223,10 @@ def keys_list(
         return
     for row in rows:
         state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        typer.echo(f"{row['id']}  {row['role']:<6} {row['component'] or '-':<8} {row['name']}  ({state})")
+        if not row["revoked_at"] and row["expires_at"]:
+            state += f", expires {row['expires_at']}"
+        where = f"{row['role']:<6} {row['component'] or '-':<8} {row['clearance']:<6}"
+        typer.echo(f"{row['id']}  {where} {row['name']}  ({state})")
 
 
 @keys_app.command("revoke")

@@ -128,7 +128,9 @@ async def _export(
                 bar.advance(task, rows)
 
         batch = get_bulk_settings().export_batch_rows
-        async for chunk in export_chunks(session, store, where, fmt, batch_rows=batch, on_rows=on_rows):
+        async for chunk in export_chunks(
+            session, store, where, fmt, CLI_ACTOR, batch_rows=batch, on_rows=on_rows
+        ):
             out.write(chunk)
     out.flush()
     return 0
