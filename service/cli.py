@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
 from service.config import get_settings
 from service.dashboard.settings import SECRET_ENV, get_dashboard_settings
-from service.db import make_engine, make_sessionmaker
-from service.ops.embedded import database_url
-from service.schemas.vocab import Role
+from service.ops.runner import configured_url, run_with_session
+from service.schemas.vocab import Role, Sensitivity
 
 app = typer.Typer(
     help="OIA Registry: the system of record for DHS international activities.",
@@ -26,30 +23,7 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
-T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def configured_url() -> str:
-    """DATABASE_URL, or the embedded server (started on demand)."""
-    return database_url(get_settings())
-
-
-def run_with_session(work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run `work(session)` in one committed transaction."""
-
-    async def main() -> T:
-        settings = get_settings()
-        engine = make_engine(configured_url(), settings)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 def upgrade_to_head(url: str) -> None:
@@ -188,7 +162,16 @@ def smoke(
 def keys_create(
     role: Annotated[Role, typer.Option(help="admin, editor or reader")],
     name: Annotated[str, typer.Option(help="Who or what uses the key")],
-    component: Annotated[str | None, typer.Option(help="The component an editor writes for")] = None,
+    component: Annotated[
+        str | None, typer.Option(help="The component an editor writes for (required for editors)")
+    ] = None,
+    clearance: Annotated[
+        Sensitivity | None,
+        typer.Option(help="The most sensitive marking it may read (default: les for admin, else sbu)"),
+    ] = None,
+    expires_in: Annotated[
+        float | None, typer.Option("--expires-in", help="Days until it stops working (fractions allowed)")
+    ] = None,
 ) -> None:
     """Make a key; it is printed once, alone on the last line, and stored only as a hash."""
     from service.ops.keys import create_key
@@ -196,7 +179,11 @@ def keys_create(
     if not name.strip() or len(name) > 100:
         raise typer.BadParameter("--name must be 1 to 100 characters")
     try:
-        key_id, key = run_with_session(lambda s: create_key(s, name=name, role=role, component=component))
+        key_id, key = run_with_session(
+            lambda s: create_key(
+                s, name=name, role=role, component=component, clearance=clearance, expires_in_days=expires_in
+            )
+        )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -217,7 +204,10 @@ def keys_list(
         return
     for row in rows:
         state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        typer.echo(f"{row['id']}  {row['role']:<6} {row['component'] or '-':<8} {row['name']}  ({state})")
+        if not row["revoked_at"] and row["expires_at"]:
+            state += f", expires {row['expires_at']}"
+        where = f"{row['role']:<6} {row['component'] or '-':<8} {row['clearance']:<6}"
+        typer.echo(f"{row['id']}  {where} {row['name']}  ({state})")
 
 
 @keys_app.command("revoke")

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_import_bytes: int = Field(default=256 * 1_048_576, ge=1024)
     retry_after_seconds: int = Field(default=5, ge=1)
+    # The database role the service acts as (SET ROLE at connect): not a superuser and not the
+    # tables' owner, so row-level security applies to it. Empty: act as the login role itself
+    # (which must then be such a role).
+    db_role: str = Field(default="oia_service", pattern=r"^[a-z_][a-z0-9_]{0,62}$|^$")
     # eCC country clearance: how many days before departure a trip's clearance should be requested.
     clearance_lead_days: int = Field(default=30, ge=0, le=365)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, FastAPI, Request
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,8 +17,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util.concurrency import await_
 
 from service.config import Settings
+from service.web.context import current_reader
 
 log = logging.getLogger("service.db")
 
@@ -31,8 +34,16 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str, settings: Settings) -> AsyncEngine:
-    """An engine tuned for an API: bounded waits everywhere so an outage becomes a fast 503."""
-    return create_async_engine(
+    """An engine tuned for an API: bounded waits everywhere so an outage becomes a fast 503; every
+    connection acts as the service role, with the reader's clearance applied at checkout."""
+    server_settings = {
+        "timezone": "UTC",
+        "statement_timeout": str(settings.db_statement_timeout_ms),
+        "application_name": "oia-registry",
+    }
+    if settings.db_role:
+        server_settings["role"] = settings.db_role
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         # Overflow connections churn (fork + auth per connect); a full pool should queue instead.
@@ -42,13 +53,36 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         connect_args={
             "timeout": settings.db_connect_timeout,
             "command_timeout": settings.db_statement_timeout_ms / 1000 + 5,
-            "server_settings": {
-                "timezone": "UTC",
-                "statement_timeout": str(settings.db_statement_timeout_ms),
-                "application_name": "oia-registry",
-            },
+            "server_settings": server_settings,
         },
     )
+    event.listen(engine.sync_engine, "checkout", apply_reader)
+    return engine
+
+
+def reader_sql(reader: tuple[int, str | None] | None) -> str:
+    """The statement that gives a connection this reader's row-level security settings (no reader:
+    nothing sensitive is visible). Values inlined: a rank and a component code, quoted."""
+    rank, component = reader if reader is not None else (-1, None)
+    code = (component or "").replace("'", "''")
+    return (
+        f"SELECT set_config('oia.clearance', '{int(rank)}', false), "
+        f"set_config('oia.editor_component', '{code}', false)"
+    )
+
+
+def apply_reader(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """On every checkout: give the connection the current context's reader (service.web.context),
+    unless it already has it (most checkouts: one round trip only when the reader changes). Session
+    settings, not transaction-local ones: the hot reads run in autocommit, where a setting made with
+    set_config(..., true) would end with its own statement. Run on the driver outside any
+    transaction (the pool hands connections out idle): a session setting made inside one would be
+    undone by the rollback that returns the connection to the pool."""
+    reader = current_reader()
+    if record.info.get("reader", "unset") == reader:
+        return
+    await_(dbapi_connection.driver_connection.execute(reader_sql(reader)))
+    record.info["reader"] = reader
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -10,9 +10,14 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("AUTH_CACHE_SECONDS", "0")  # revocation must show on the next request
+# pytest keeps the last three runs' temporary directories under one root per user and deletes older
+# ones as a run starts: with runs of other checkouts on this machine, a throw-away PostgreSQL could
+# lose its data directory mid-test. A root per checkout keeps them apart.
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(Path(__file__).resolve().parent.parent / "var" / "tmp"))
 
 import asyncpg
 import httpx
@@ -26,6 +31,10 @@ from service.ops.keys import create_key
 from service.records.read_connection import get_read_connection
 from service.schemas.vocab import Role
 from tests.support.database import fresh_database
+
+
+def pytest_configure() -> None:
+    Path(os.environ["PYTEST_DEBUG_TEMPROOT"]).mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(scope="session")

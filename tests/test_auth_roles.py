@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth import hash_key
+from service.identity.api_keys import hash_key
 from service.models import Activity, ApiKey, AuditEntry
 from service.ops.keys import revoke_key
 from tests.conftest import Keys

@@ -315,8 +315,11 @@ async def test_one_country_is_read_through_its_index_not_a_scan(session: AsyncSe
     await session.execute(text(PLAN_WORLD), {"codes": sorted(COUNTRY_CODES)[:100]})
     for table in ("activities", "coordination.activity_countries", "coordination.activity_partners"):
         await session.execute(text(f"ANALYZE {table}"))
-    flt = overlaps.OverlapFilter(countries=["BE"], components=[], min_score=2, include_marked=False)
+    flt = overlaps.OverlapFilter(
+        countries=["BE"], components=[], min_score=2, include_marked=False, markings=["public"], editor=None
+    )
     params = {"country": "BE", "scope": ["BE"], "min_score": 2, "after_a": NIL, "after_b": NIL}
+    params |= {"markings": ["public"], "editor": None}
     params |= {"window": 8, "need": 51}
     await analytic(session)
     plan = "\n".join((await session.execute(text("EXPLAIN " + overlaps.pairs_sql(flt)), params)).scalars())

@@ -295,7 +295,8 @@ async def test_promotion_under_write_load_loses_no_acknowledged_write(pg_workspa
 
     hosts = f"127.0.0.1:{primary.port},127.0.0.1:{standby.port}"
     url = f"postgresql://postgres@{hosts}/postgres?target_session_attrs=read-write"
-    settings = Settings(database_url=url, db_pool_size=2, db_connect_timeout=2)
+    # db_role "": this bare cluster has no migrations (and so no service role) to act as
+    settings = Settings(database_url=url, db_pool_size=2, db_connect_timeout=2, db_role="")
     engine = make_engine(engine_url(url), settings)  # the service's own engine recipe
     replicas = ReplicaSet(engine, url, [standby.dsn()], small_engine, health_interval=0.2)
     await replicas.start()

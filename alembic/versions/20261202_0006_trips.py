@@ -2,7 +2,10 @@
 
 - `trips`: U.S.-based staff travelling abroad (a count of travellers, never names), with their
   electronic country clearance (eCC) and the CHECKs that mirror service.trips.schemas;
-  ix_trips_clearance_due walks the pending clearances in due order.
+  ix_trips_clearance_due walks the pending clearances in due order. Trips carry a marking, so they
+  get migration 0005's treatment: row-level security for the service role (the same oia_can_read
+  rule as activities and postings; no DELETE), and `coordination.all_trips`, a view owned by the
+  migration role with only what the views' counts need (travellers abroad count every trip).
 - `postings.nsdd38_submitted_on`: the day the NSDD-38 request last became `submitted` (NULL in any
   other status), so "decision due 45 days later" is one indexed column instead of a search of the
   audit log per posting. A BEFORE trigger keeps it on every write path (API, PUT, COPY imports),
@@ -13,7 +16,7 @@
   due date (report_date + 6 months, an expression index).
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02
 """
 
@@ -24,11 +27,24 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 PENDING = "clearance_status IN ('not_requested', 'requested')"
+ROLE = "oia_service"  # migration 0005's service role
+CLEARANCE = (
+    "ALTER TABLE trips ENABLE ROW LEVEL SECURITY",
+    f"CREATE POLICY clearance_read ON trips FOR SELECT TO {ROLE} USING (oia_can_read(sensitivity, component))",
+    f"CREATE POLICY clearance_insert ON trips FOR INSERT TO {ROLE} WITH CHECK (true)",
+    f"CREATE POLICY clearance_update ON trips FOR UPDATE TO {ROLE} "
+    "USING (oia_can_read(sensitivity, component)) WITH CHECK (true)",
+    # Nothing is ever deleted through the API (0005's default privileges granted DELETE).
+    f"REVOKE DELETE, TRUNCATE ON trips FROM {ROLE}",
+    "CREATE VIEW coordination.all_trips AS SELECT id, component, countries, travelers, depart_on, return_on, "
+    "clearance_status, archived_at FROM public.trips",
+    f"GRANT SELECT ON coordination.all_trips TO {ROLE}",
+)
 
 SUBMITTED_FUNCTION = """
 CREATE FUNCTION oia_posting_nsdd38_submitted() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -129,6 +145,9 @@ def upgrade() -> None:
         postgresql_where=sa.text(f"{PENDING} AND archived_at IS NULL"),
     )
 
+    for statement in CLEARANCE:
+        op.execute(statement)
+
     op.add_column("postings", sa.Column("nsdd38_submitted_on", sa.Date(), nullable=True))
     op.execute(BACKFILL)
     op.execute(SUBMITTED_FUNCTION)
@@ -171,4 +190,5 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER nsdd38_submitted_insert ON postings")
     op.execute("DROP FUNCTION oia_posting_nsdd38_submitted()")
     op.drop_column("postings", "nsdd38_submitted_on")
-    op.drop_table("trips")
+    op.execute("DROP VIEW coordination.all_trips")
+    op.drop_table("trips")  # its policies go with it

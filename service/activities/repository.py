@@ -23,6 +23,7 @@ class ActivityStore(RecordStore):
         name="activities",
         table=TABLE,
         unique_label="an activity with this identifier",
+        marking=("sensitivity", "lead_component"),
         sortable=("id", "created_at", "updated_at", "identifier", "title"),
     )
     read_model = ActivityRead
@@ -30,7 +31,6 @@ class ActivityStore(RecordStore):
     patch_model = ActivityPatch
     params = ActivityParams
     owner_field = "lead_component"
-    sensitivity_field = "sensitivity"
     singular = "activity"
     tag = "activities"
     list_doc = (

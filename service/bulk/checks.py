@@ -11,21 +11,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, UniqueConstraint, any_, literal, select, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import UniqueConstraint, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.records.references import COMPONENT, Target
 from service.records.spec import Row
 from service.records.store import RecordStore
+from service.records.where import one_of
 
 Numbered = list[tuple[int, Row]]
 RowError = dict[str, Any]
-
-
-def one_of(column: Any, values: Any) -> ColumnElement[bool]:
-    """`column = ANY($1)` with one array parameter, not an IN list of thousands of parameters."""
-    return column == any_(literal(list(values), ARRAY(column.type)))
 
 
 async def _problems(session: AsyncSession, target: Target, values: set[Any]) -> dict[Any, str]:

@@ -16,7 +16,9 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.auth import Principal
 from service.bulk.csv_codec import cell_encoder, field_kinds
+from service.records.links import visible_link_column
 from service.records.store import RecordStore
 
 
@@ -79,17 +81,27 @@ async def export_chunks(
     store: RecordStore,
     where: list[ColumnElement[bool]],
     fmt: BulkFormat,
+    principal: Principal,
     *,
     batch_rows: int,
     on_rows: Callable[[int], None] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The encoded export, one chunk per batch of rows (the CSV header comes first)."""
+    """The encoded export, one chunk per batch of rows (the CSV header comes first); `where` says
+    which records (the caller's selection), `principal` which of their links it may see."""
     encoder = CsvEncoder(store) if fmt is BulkFormat.csv else NdjsonEncoder()
     if header := encoder.header():
         yield header
     table = store.spec.table
-    # Only what the read model shows: not, e.g., a search document column.
-    columns = [column for column in table.c if column.name in store.read_model.model_fields]
+    # Only what the read model shows (not, e.g., a search document column); links to marked records
+    # with only the ids the reader may see (service.records.links).
+    links = store.links
+    columns = [
+        visible_link_column(table, column.name, links[column.name], principal).label(column.name)
+        if column.name in links
+        else column
+        for column in table.c
+        if column.name in store.read_model.model_fields
+    ]
     stmt = select(*columns).where(*where).order_by(store.spec.key_column)
     rows = (await session.stream(stmt.execution_options(yield_per=batch_rows))).mappings()
     # A small first batch, so the first bytes leave at once even if a whole batch takes a while.

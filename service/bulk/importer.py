@@ -96,6 +96,7 @@ class ImportJob:
             loc = ["row", row_no, self.store.owner_field or ""]
             errors = [{"loc": loc, "msg": exc.detail or "", "type": "forbidden"}]
             raise Forbidden(f"Row {row_no}: {exc.detail} Nothing was imported.", errors=errors) from exc
+        self._fail(_guarded(row_no, lambda: self.store.check_marking(self.principal, values, None)))
         self._fail(self.keys.in_file(row_no, values))
         self.pending.append((row_no, values))
         if self.set_checks and not self.errors:  # once anything failed nothing will be written

@@ -35,15 +35,16 @@ def add_export(router: APIRouter, store: RecordStore) -> None:
     # also gives the whole export one snapshot.
     async def export(
         session: SessionDep,
-        _: CurrentKey,
+        principal: CurrentKey,
         fmt: ExportFormat = BulkFormat.csv,
         params: Annotated[params_model, Query()] = None,  # type: ignore[assignment]
     ) -> StreamingResponse:
-        where = await store.where(session, params)
+        where = await store.selection(session, params, principal)
         if q := getattr(params, "q", None):
             where.append(matches(store.spec.table, q))  # an export filters by q; it does not rank
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        chunks = export_chunks(session, store, where, fmt, batch_rows=get_bulk_settings().export_batch_rows)
+        batch = get_bulk_settings().export_batch_rows
+        chunks = export_chunks(session, store, where, fmt, principal, batch_rows=batch)
         return StreamingResponse(
             chunks,
             media_type=MEDIA_TYPES[fmt],

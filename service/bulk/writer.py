@@ -12,7 +12,6 @@ nothing and commits, like every other write, when the caller commits.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,9 +25,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
+from service.bulk.row_errors import row_problem
 from service.bulk.settings import get_bulk_settings
 from service.db import driver_connection
-from service.errors import classify_db_error
 from service.models.base import uuid7
 from service.records.audit import FEED_LOCK_ID, SKIPPED_FIELDS, jsonable
 from service.records.sql import ResourceSpec, Row
@@ -63,10 +62,11 @@ def jsonb_text(value: Any) -> str:
 
 @dataclass
 class Batch:
-    """One chunk ready to COPY: table records, audit rows (n, record id, changes), file row numbers."""
+    """One chunk ready to COPY: table records, audit rows (n, record id, changes, marking, owner),
+    file row numbers."""
 
     records: list[tuple[Any, ...]] = field(default_factory=list)
-    audits: list[tuple[int, str, str]] = field(default_factory=list)
+    audits: list[tuple[int, str, str, str | None, str | None]] = field(default_factory=list)
     row_numbers: list[int] = field(default_factory=list)
 
 
@@ -86,6 +86,9 @@ class CopyWriter:
         # One temporary table per writer: an import inside a test's outer transaction never commits,
         # so ON COMMIT DROP alone would let a second import see the first one's rows.
         self.audit_table = f"bulk_audit_{uuid.uuid4().hex[:16]}"
+        # PostgreSQL refuses COPY FROM into a table under row-level security: rows of a marked
+        # resource are COPYed into a private stage, then moved in with one INSERT ... SELECT.
+        self.stage_table = f"bulk_stage_{uuid.uuid4().hex[:16]}" if spec.marking else None
         self.timeout = get_bulk_settings().import_statement_timeout_s
 
     def _columns(self, values: Row) -> None:
@@ -110,9 +113,16 @@ class CopyWriter:
         await session.execute(
             text(
                 f"CREATE TEMPORARY TABLE {self.audit_table} "
-                "(n bigint PRIMARY KEY, record_id text NOT NULL, changes jsonb NOT NULL) ON COMMIT DROP"
+                "(n bigint PRIMARY KEY, record_id text NOT NULL, changes jsonb NOT NULL, "
+                "sensitivity text, owner text) ON COMMIT DROP"
             )
         )
+        if self.stage_table is not None:
+            # The columns the COPY fills, with their types and no constraints: the table checks them.
+            source = f"SELECT {', '.join(self.columns)} FROM {self.spec.table.name}"
+            await session.execute(
+                text(f"CREATE TEMPORARY TABLE {self.stage_table} ON COMMIT DROP AS {source} WITH NO DATA")
+            )
         self.started = True
 
     def _cells(self, key: Any, values: Row) -> tuple[Any, ...]:
@@ -128,7 +138,8 @@ class CopyWriter:
         if key is None:
             key = values[self.spec.key] if self.spec.key in values else uuid7()
         self.staged.records.append(self._cells(key, values))
-        self.staged.audits.append((self.prepared, str(key), created_changes(values)))
+        marking, owner = self.spec.marking_of(values)
+        self.staged.audits.append((self.prepared, str(key), created_changes(values), _text(marking), owner))
         self.staged.row_numbers.append(row_no)
         self.prepared += 1
 
@@ -142,13 +153,20 @@ class CopyWriter:
         if not self.started:
             await self._start(session)
         connection = await driver_connection(session)
+        target = self.stage_table or self.spec.table.name
         try:
             await connection.copy_records_to_table(
-                self.spec.table.name, records=batch.records, columns=self.columns, timeout=self.timeout
+                target, records=batch.records, columns=self.columns, timeout=self.timeout
             )
+            if self.stage_table is not None:
+                columns = ", ".join(self.columns)
+                moved = (
+                    f"INSERT INTO {self.spec.table.name} ({columns}) SELECT {columns} FROM {self.stage_table}"
+                )
+                await connection.execute(f"{moved}; TRUNCATE {self.stage_table}", timeout=self.timeout)
         except asyncpg.PostgresError as exc:
-            raise _row_problem(exc, batch.row_numbers) from exc
-        audit_columns = ["n", "record_id", "changes"]
+            raise row_problem(exc, batch.records, batch.row_numbers, self.columns) from exc
+        audit_columns = ["n", "record_id", "changes", "sensitivity", "owner"]
         await connection.copy_records_to_table(
             self.audit_table, records=batch.audits, columns=audit_columns, timeout=self.timeout
         )
@@ -177,27 +195,19 @@ class CopyWriter:
         connection = await driver_connection(session)
         await connection.execute(
             "INSERT INTO audit_log (resource, record_id, action, version, key_id, actor_name, request_id, "
-            "changes) "
-            f"SELECT $1, record_id, 'create', 1, $2, $3, $4, changes FROM {self.audit_table} ORDER BY n",
+            "changes, actor_subject, actor_issuer, sensitivity, owner) "
+            f"SELECT $1, record_id, 'create', 1, $2, $3, $4, changes, $5, $6, sensitivity, owner "
+            f"FROM {self.audit_table} ORDER BY n",
             self.spec.name,
             self.actor.key_id,
             self.actor.name,
             current_request_id(),
+            self.actor.subject,
+            self.actor.issuer,
             timeout=self.timeout,
         )
 
 
-def _row_problem(exc: asyncpg.PostgresError, row_numbers: list[int]) -> Exception:
-    """Name the row behind a constraint the checks before COPY did not catch (e.g. a concurrent
-    insert of the same key); COPY's error context says "COPY <table>, line <n>"."""
-    problem = classify_db_error(exc)
-    if problem is None:
-        return exc
-    found = re.search(r"\bline (\d+)", getattr(exc, "context", None) or "")
-    line = int(found.group(1)) if found else 0
-    if not 0 < line <= len(row_numbers) or problem.status >= 500:
-        return problem
-    row_no = row_numbers[line - 1]
-    detail = f"Row {row_no}: {problem.detail} Nothing was imported."
-    errors = [{"loc": ["row", row_no], "msg": problem.detail or "", "type": "database_rule"}]
-    return type(problem)(detail, errors=errors)
+def _text(value: Any) -> str | None:
+    """An enum's value (the validated rows hold vocabulary enums), as COPY wants text."""
+    return None if value is None else str(getattr(value, "value", value))

@@ -58,19 +58,19 @@ class ChangePage(BaseModel):
 async def list_changes(
     request: Request,
     session: SessionDep,
-    _: CurrentKey,
+    principal: CurrentKey,
     after: Cursor = None,
     resource: Annotated[list[FeedResource], Query(max_length=10)] = [],  # noqa: B006
     limit: Limit = 50,
 ) -> JSONResponse:
-    """Changes after a cursor, oldest first; remember next_cursor and poll with it."""
+    """Changes after a cursor, oldest first; remember next_cursor and poll with it. `withdrawn`: the
+    record left your view (delete your copy); an id you do not hold: fetch it."""
     after_seq = decode_cursor(after, SEQ_SORT, SEQ)[1] if after else 0
-    rows = await changes_after(session, after_seq, [r.value for r in resource], limit)
-    last_seq = rows[-1]["seq"] if rows else after_seq
+    resources = [r.value for r in resource]
+    rows, last_seq, more = await changes_after(session, after_seq, resources, limit, principal)
     items = [Change(id=str(r["record_id"]), **{k: v for k, v in r.items() if k != "record_id"}) for r in rows]
     next_cursor = encode_cursor(SEQ_SORT, last_seq, last_seq)
     body = ChangePage(items=items, next_cursor=next_cursor).model_dump(mode="json")
     # A full page means more may be waiting now; a short one means "poll again later".
-    full = len(rows) == limit
-    headers = {"Link": f'<{request.url.include_query_params(after=next_cursor)}>; rel="next"'} if full else {}
+    headers = {"Link": f'<{request.url.include_query_params(after=next_cursor)}>; rel="next"'} if more else {}
     return JSONResponse(body, headers=headers)

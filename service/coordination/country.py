@@ -11,10 +11,12 @@ recommendations tied to them. Three statements, each entering through an index o
   primary key of coordination.activity_countries (activity, country), index-only; posting links
   against the country's posts, collected once.
 
-Postings and activities count every non-archived record (by status, so nothing is hidden);
-partners are those of its live activities, each counted once per activity however often it lists
-them; open recommendations are the non-archived ones in an open status whose activity_ids or
-posting_ids name one of its non-archived activities or postings.
+Postings and activities count every non-archived record whatever its marking (by status, so
+nothing is hidden; postings through coordination.all_postings, which RLS does not filter); partners
+are those of its live activities, each counted once per activity however often it lists them, and
+listed only when at least one activity the caller may see names them; open recommendations are
+the non-archived ones in an open status whose activity_ids or posting_ids name one of its
+non-archived activities or postings.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.auth import Principal
 from service.coordination.schemas import (
     ActivityCount,
     CountryProfile,
@@ -39,7 +42,7 @@ from service.schemas.types import COUNTRY_CODES, country_name
 POSTINGS = """
 SELECT p.component, p.status, count(*) AS n,
        coalesce(sum(p.fte) FILTER (WHERE p.status = 'filled'), 0) AS fte
-FROM postings AS p
+FROM coordination.all_postings AS p
 WHERE p.post_id = ANY(ARRAY(SELECT s.id FROM posts AS s WHERE s.country = :code)) AND p.archived_at IS NULL
 GROUP BY p.component, p.status
 ORDER BY p.component, p.status
@@ -55,17 +58,18 @@ GROUP BY activity_type, status
 UNION ALL
 SELECT 'partner', name, partner_country, partner_type, CAST(sum(n) AS bigint)
 FROM (
-    SELECT name, partner_country, partner_type, count(*) AS n
+    SELECT name, partner_country, partner_type, count(*) AS n, bool_or({seen}) AS seen
     FROM coordination.activity_partners WHERE country = :code AND fits
     GROUP BY name, partner_country, partner_type
     UNION ALL
-    SELECT name, partner_country, partner_type, count(*)
+    SELECT name, partner_country, partner_type, count(*), bool_or({seen})
     FROM coordination.activity_partners WHERE country = :code AND NOT fits
     GROUP BY name, partner_country, partner_type
 ) AS partners
 GROUP BY 2, 3, 4
+HAVING bool_or(seen)
 ORDER BY 1, 2, 3, 4
-"""
+""".replace("{seen}", "(sensitivity = ANY(:markings) OR lead_component = :editor)")
 
 OPEN_RECOMMENDATIONS = """
 SELECT r.id, r.report_number, r.number, r.title, r.status, r.responsible_component, r.target_date
@@ -73,7 +77,7 @@ FROM recommendations AS r
 WHERE r.archived_at IS NULL AND r.status IN ('open_unresolved', 'open_resolved')
   AND (EXISTS (SELECT 1 FROM coordination.activity_countries AS a
                WHERE a.activity_id = ANY(r.activity_ids) AND a.country = :code)
-       OR EXISTS (SELECT 1 FROM postings AS p
+       OR EXISTS (SELECT 1 FROM coordination.all_postings AS p
                   WHERE p.id = ANY(r.posting_ids) AND p.archived_at IS NULL
                     AND p.post_id = ANY(ARRAY(SELECT s.id FROM posts AS s WHERE s.country = :code))))
 ORDER BY r.report_number, r.number
@@ -87,9 +91,10 @@ async def _postings(session: AsyncSession, code: str) -> tuple[list[PostingCount
 
 
 async def _activities_and_partners(
-    session: AsyncSession, code: str
+    session: AsyncSession, code: str, principal: Principal
 ) -> tuple[list[ActivityCount], list[PartnerPresence]]:
-    rows = (await session.execute(text(ACTIVITIES_AND_PARTNERS), {"code": code})).all()
+    params = {"code": code, "markings": principal.markings, "editor": principal.editor_component}
+    rows = (await session.execute(text(ACTIVITIES_AND_PARTNERS), params)).all()
     activities = [
         ActivityCount(activity_type=r.a, status=r.b, count=r.n) for r in rows if r.kind == "activity"
     ]
@@ -106,14 +111,14 @@ async def _open_recommendations(session: AsyncSession, code: str) -> list[Linked
     return [LinkedRecommendation.model_validate(row._asdict()) for row in rows]
 
 
-async def country_profile(session: AsyncSession, code: str) -> CountryProfile:
+async def country_profile(session: AsyncSession, code: str, principal: Principal) -> CountryProfile:
     """404 for a code that is not a country; an empty profile for one with nothing in it."""
     name = country_name(code) if code in COUNTRY_CODES else None
     if name is None:
         raise NotFound(f"'{code}' is not an ISO 3166-1 alpha-2 country code.")
     await analytic(session)
     postings, officials = await _postings(session, code)
-    activities, partners = await _activities_and_partners(session, code)
+    activities, partners = await _activities_and_partners(session, code, principal)
     return CountryProfile(
         country=code,
         name=name,

@@ -16,24 +16,33 @@ from typing import Any
 from sqlalchemy import func, literal_column, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.auth import Principal
 from service.coordination.schemas import ActivityRef, GoalCoverage, GoalCoverageView, Unaligned
 from service.coordination.tuning import analytic
+from service.coordination.unfiltered import ALL_ACTIVITIES
 from service.models import Activity, StrategicGoal
+from service.records.where import readable
 from service.schemas.vocab import LIVE_ACTIVITY_STATUSES
 
-A = Activity.__table__
+A = Activity.__table__  # what names an activity: clearance applies
+EVERY = ALL_ACTIVITIES  # what counts them: every activity, whatever its marking
 G = StrategicGoal.__table__
-LIVE = [A.c.status.in_([s.value for s in LIVE_ACTIVITY_STATUSES]), A.c.archived_at.is_(None)]
+LIVE_STATUSES = [s.value for s in LIVE_ACTIVITY_STATUSES]
 UNALIGNED_ITEMS = 50
+
+
+def live(table: Any) -> list[Any]:
+    return [table.c.status.in_(LIVE_STATUSES), table.c.archived_at.is_(None)]
 
 
 def coverage_query(currency: str) -> Any:
     """Live activities and their cost per distinct goal-code list: ix_activities_live_goals is
     sorted by that list, so this is an index-only scan into a streaming aggregate, and the result
     has one row per combination of goals in use (a handful to a few thousand)."""
-    codes = A.c.strategic_goal_codes
-    cost = func.coalesce(func.sum(A.c.estimated_cost).filter(A.c.currency == currency), 0)
-    return select(codes, func.count().label("activities"), cost.label("cost")).where(*LIVE).group_by(codes)
+    codes = EVERY.c.strategic_goal_codes
+    cost = func.coalesce(func.sum(EVERY.c.estimated_cost).filter(EVERY.c.currency == currency), 0)
+    counted = select(codes, func.count().label("activities"), cost.label("cost"))
+    return counted.where(*live(EVERY)).group_by(codes)
 
 
 async def _goals(session: AsyncSession, currency: str) -> tuple[list[GoalCoverage], int]:
@@ -67,19 +76,21 @@ async def _goals(session: AsyncSession, currency: str) -> tuple[list[GoalCoverag
 
 def _unaligned_where() -> list[Any]:
     live_goals = select(func.array_agg(G.c.code)).where(G.c.archived_at.is_(None)).scalar_subquery()
-    return [*LIVE, not_(func.coalesce(A.c.strategic_goal_codes.overlap(live_goals), literal_column("false")))]
+    aligned = func.coalesce(A.c.strategic_goal_codes.overlap(live_goals), literal_column("false"))
+    return [*live(A), not_(aligned)]
 
 
-async def _unaligned_items(session: AsyncSession) -> list[ActivityRef]:
-    """The first unaligned ones by id: a primary-key walk that stops after 50."""
-    rows = await session.execute(
-        select(A.c.id, A.c.identifier).where(*_unaligned_where()).order_by(A.c.id).limit(UNALIGNED_ITEMS)
-    )
+async def _unaligned_items(session: AsyncSession, principal: Principal) -> list[ActivityRef]:
+    """The first unaligned ones by id that the caller may see: a primary-key walk that stops after 50."""
+    visible = readable(principal, A.c.sensitivity, A.c.lead_component)
+    stmt = select(A.c.id, A.c.identifier).where(*_unaligned_where(), visible)
+    rows = await session.execute(stmt.order_by(A.c.id).limit(UNALIGNED_ITEMS))
     return [ActivityRef(id=r.id, identifier=r.identifier) for r in rows]
 
 
-async def goal_coverage(session: AsyncSession, currency: str) -> GoalCoverageView:
+async def goal_coverage(session: AsyncSession, currency: str, principal: Principal) -> GoalCoverageView:
+    """Counts over every activity; the unaligned items only those the caller may see."""
     await analytic(session)
     goals, unaligned = await _goals(session, currency)
-    items = await _unaligned_items(session)
+    items = await _unaligned_items(session, principal)
     return GoalCoverageView(goals=goals, unaligned=Unaligned(count=unaligned, items=items))

@@ -28,10 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.coordination.schemas import ComponentFootprint, CountryFootprint, Footprint, Positions
 from service.coordination.travel import travelers_abroad
 from service.coordination.tuning import analytic
-from service.models import Post, Posting
+from service.coordination.unfiltered import ALL_POSTINGS
+from service.models import Post
 from service.schemas.vocab import PostingStatus
 
-POSTINGS = Posting.__table__
+POSTINGS = ALL_POSTINGS  # officials and positions count every posting, whatever its marking
 POSTS = Post.__table__
 FILLED = PostingStatus.filled.value
 STATUSES = [s.value for s in PostingStatus]

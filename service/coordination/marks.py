@@ -19,6 +19,7 @@ from service.errors import Conflict, NotFound, invalid
 from service.models import Activity, OverlapMark
 from service.records.audit import diff, record_change
 from service.records.http import check_if_match
+from service.schemas.vocab import Sensitivity
 
 MARKS = cast(Table, OverlapMark.__table__)
 
@@ -45,13 +46,26 @@ def ordered(first: uuid.UUID, second: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
     return (first, second) if first < second else (second, first)
 
 
-async def check_pair(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> None:
-    """404 for an unknown activity; 409 unless the two currently overlap."""
+async def check_visible(
+    session: AsyncSession, principal: Principal, a: uuid.UUID, b: uuid.UUID
+) -> tuple[str | None, None]:
+    """404 for an activity that does not exist or that the caller may not see (the same answer);
+    else the pair's marking for the audit trail: the higher of the two (owner none: an editor
+    sees a pair's entries only if its clearance covers both)."""
     table = Activity.__table__
-    known = set((await session.execute(select(table.c.id).where(table.c.id.in_([a, b])))).scalars())
+    rows = await session.execute(
+        select(table.c.id, table.c.sensitivity, table.c.lead_component).where(table.c.id.in_([a, b]))
+    )
+    known = {r.id: r for r in rows if principal.can_read(r.sensitivity, r.lead_component)}
     for activity in (a, b):
         if activity not in known:
             raise NotFound(f"No activity {activity}.")
+    marking = max((Sensitivity(r.sensitivity) for r in known.values()), key=lambda s: s.rank)
+    return marking.value, None
+
+
+async def check_pair(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> None:
+    """409 unless the two currently overlap."""
     if not await session.scalar(text(IS_OVERLAP), {"a": a, "b": b}):
         raise Conflict(
             "These activities do not overlap: both must be live, led by different components, "
@@ -79,6 +93,7 @@ async def mark_pair(
 ) -> OverlapMarkRead:
     """Create or change the mark; the audit row is the transaction's last statement."""
     a, b = pair
+    marking = await check_visible(session, actor, a, b)
     await check_pair(session, a, b)
     key = (MARKS.c.activity_a == a) & (MARKS.c.activity_b == b)
     current = (await session.execute(select(MARKS).where(key).with_for_update())).first()
@@ -106,5 +121,7 @@ async def mark_pair(
         version=row.version,
         actor=actor,
         changes=changes,
+        marking=marking,
+        previous=marking if action == "update" else (None, None),
     )
     return to_read(row)

@@ -34,6 +34,7 @@ FROM (
             -- sort, keep K".
             SELECT l.activity_id FROM coordination.activity_countries AS l
             WHERE l.country = :country AND l.{live} AND l.activity_id >= :after_a
+              AND (l.sensitivity = ANY(:markings) OR l.lead_component = :editor)
             ORDER BY l.activity_id LIMIT :window
         ) AS l
         JOIN activities AS x ON x.id = l.activity_id
@@ -44,6 +45,7 @@ LEFT JOIN LATERAL (
     WHERE b.country = :country AND b.{live}
       AND b.activity_id > CASE WHEN a.id = :after_a THEN :after_b ELSE a.id END
       AND b.lead_component <> a.lead_component
+      AND (b.sensitivity = ANY(:markings) OR b.lead_component = :editor)
       AND b.span && a.span
       AND (cardinality(a.countries) = 1 OR b.n_countries = 1
            OR :country = (SELECT min(x) FROM unnest(a.countries) AS x
@@ -73,6 +75,9 @@ class OverlapFilter:
     components: list[str]
     min_score: int
     include_marked: bool
+    # The caller's clearance: a pair is listed only if both activities are visible to it.
+    markings: list[str]
+    editor: str | None
 
 
 def pairs_sql(flt: OverlapFilter) -> str:

@@ -66,6 +66,8 @@ async def run_window(
         "after_b": at.after_b,
         "window": window,
         "need": need,
+        "markings": flt.markings,
+        "editor": flt.editor,
     }
     if flt.countries:
         params["scope"] = flt.countries

@@ -55,7 +55,7 @@ async def get_footprint(
     component: ComponentFilter = [],  # noqa: B006 - FastAPI copies defaults
     country: CountryFilter = [],  # noqa: B006
     as_of: AsOf = None,
-) -> Footprint:
+) -> Footprint:  # counts every posting and trip whatever its marking: nothing in it names one
     """Officials (FTE of filled postings), positions, places, travellers abroad; by component and country."""
     await check_component_filter(session, "component", component)
     return await footprint(session, component, country, as_of)
@@ -69,11 +69,11 @@ async def get_footprint(
 )
 async def get_country_profile(
     session: SessionDep,
-    _: CurrentKey,
+    principal: CurrentKey,
     code: Annotated[str, Path(max_length=64, description="ISO 3166-1 alpha-2 (XK for Kosovo)")],
 ) -> CountryProfile:
     """One country: postings, officials, activities, foreign partners and linked open recommendations."""
-    return await country_profile(session, code)
+    return await country_profile(session, code, principal)
 
 
 @router.get(
@@ -85,7 +85,7 @@ async def get_country_profile(
 async def list_overlaps(
     request: Request,
     session: SessionDep,
-    _: CurrentKey,
+    principal: CurrentKey,
     country: CountryFilter = [],  # noqa: B006
     component: Annotated[
         list[ComponentCode],
@@ -103,7 +103,12 @@ async def list_overlaps(
     """Live activities of different components sharing a country and time, scored; follow next_cursor."""
     await check_component_filter(session, "component", component)
     flt = OverlapFilter(
-        countries=country, components=component, min_score=min_score, include_marked=include_marked
+        countries=country,
+        components=component,
+        min_score=min_score,
+        include_marked=include_marked,
+        markings=principal.markings,
+        editor=principal.editor_component,
     )
     items, next_cursor = await overlap_page(session, flt, cursor, limit)
     return page_response(request, Page[OverlapPair](items=items, next_cursor=next_cursor))
@@ -163,14 +168,14 @@ async def mark_overlap(
     operation_id="get_overlap_mark_history",
 )
 async def get_overlap_mark_history(
-    first: ActivityId, second: ActivityId, request: Request, session: SessionDep, _: CurrentKey,
+    first: ActivityId, second: ActivityId, request: Request, session: SessionDep, principal: CurrentKey,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> JSONResponse:  # fmt: skip
     """Every change to a pair's mark, oldest first."""
     a, b = marks.ordered(first, second)
-    return page_response(
-        request, await history_page(session, "overlaps", marks.record_id(a, b), limit, cursor)
-    )
+    await marks.check_visible(session, principal, a, b)
+    page = await history_page(session, "overlaps", marks.record_id(a, b), limit, cursor, principal)
+    return page_response(request, page)
 
 
 @router.get(
@@ -198,8 +203,8 @@ async def get_recommendation_summary(
 )
 async def get_goal_coverage(
     session: SessionDep,
-    _: CurrentKey,
+    principal: CurrentKey,
     currency: Annotated[CurrencyCode, Query(description="Sum estimated costs in this currency")] = "USD",
 ) -> GoalCoverageView:
     """Live activities and their estimated cost per strategic goal; live activities aligned to none."""
-    return await goal_coverage(session, currency)
+    return await goal_coverage(session, currency, principal)

@@ -2,8 +2,9 @@
 upcoming trips (country profile).
 
 A trip counts when it is not archived and not cancelled or denied (those travellers are not going).
-Like the rest of these views, the numbers count every trip whatever its sensitivity: OIA's picture
-stays whole, and no trip is named. A trip to several countries counts under each of them in the
+Like the rest of these views, the numbers count every trip whatever its sensitivity (through
+coordination.all_trips, which row-level security does not filter): OIA's picture stays whole, and no
+trip is named. A trip to several countries counts under each of them in the
 by-country numbers, but once in the total (where its travellers are on a given day is not recorded).
 """
 
@@ -16,10 +17,10 @@ from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.coordination.schemas import TripPresence
-from service.models import Trip
+from service.coordination.unfiltered import ALL_TRIPS
 from service.schemas.vocab import TRIP_OFF
 
-TRIPS = Trip.__table__
+TRIPS = ALL_TRIPS
 UPCOMING_DAYS = 90  # the country profile's "current and upcoming" window
 
 

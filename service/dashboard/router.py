@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.auth import Principal
-from service.coordination.overlaps import OverlapFilter
 from service.db import SessionDep
 from service.errors import NotFound
 from service.schemas.types import COUNTRY_CODES, CURRENCY_CODES
@@ -64,7 +63,7 @@ async def overlaps(
     if problems:
         cursor, country = None, ""
     countries = [country] if country else []
-    flt = OverlapFilter(countries, components=[], min_score=score, include_marked=bool(include_marked))
+    flt = data.overlap_filter(countries, score, bool(include_marked))
     pairs, next_cursor, labels = await data.overlaps(flt, cursor)
     context = pages.overlaps(pairs, labels)
     return page(

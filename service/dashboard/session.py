@@ -1,7 +1,7 @@
 """Dashboard sign-in: an API key exchanged for a signed session cookie, checked again on every request.
 
 What the cookie holds: the SHA-256 of the key (what `api_keys.key_hash` stores and
-service.auth.lookup_key looks up), signed with a timestamp by itsdangerous. Never the key itself:
+service.auth.principal_for_key looks up), signed with a timestamp by itsdangerous. Never the key itself:
 a cookie that leaks from a browser or a log cannot be used as a bearer key against /api/v1, and the
 server keeps nothing per session. The hash rather than the key's id: ids are public (every history
 entry names its actor's key_id), so with the id a leaked signing secret alone would let anyone mint
@@ -24,10 +24,8 @@ from urllib.parse import urlsplit
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from service.auth import KEY_PREFIX, Principal, hash_key, key_cache, lookup_key
-from service.config import get_settings
-from service.db import lookup_session
-from service.web.context import set_key_id
+from service.auth import Principal, act_as, principal_for_key
+from service.identity.api_keys import KEY_PREFIX, hash_key
 
 from .settings import get_dashboard_settings, session_secret
 
@@ -66,14 +64,10 @@ def max_age_seconds() -> int:
 
 
 async def principal_for(request: Request, key_hash: str) -> Principal | None:
-    """The key's principal through the API's key cache and lookup (None: unknown or revoked)."""
-    hit, principal = key_cache.get(key_hash)
-    if not hit:
-        async with lookup_session(request.app) as session:
-            principal = await lookup_key(session, key_hash)
-        key_cache.put(key_hash, principal, get_settings().auth_cache_seconds)
+    """The key's principal through the API's key cache and lookup (None: unknown, revoked or expired)."""
+    principal = await principal_for_key(request.app, key_hash)
     if principal is not None:
-        set_key_id(principal.key_id)
+        act_as(principal)
     return principal
 
 

@@ -1,14 +1,13 @@
 """The dashboard's one way to the data: the coordination views' own repository functions (the same
 ones /api/v1 serves as JSON), called for the signed-in principal.
 
-Every read goes through `DashboardReader._view`, which is where the principal meets the repository:
-when the views take the caller's clearance (v1.1), passing it there applies it to every page.
+Every read goes through `DashboardReader`, which holds the signed-in principal and hands it to each
+view that names records (clearance: the same rules as the JSON views, since it is the same code).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -63,34 +62,39 @@ class DashboardReader:
         self.session = session
         self.principal = principal
 
-    async def _view(self, view: Callable[..., Awaitable[T]], *args: Any) -> T:
-        # The one place the dashboard calls a repository function. Clearance (v1.1): once the
-        # views take the caller, this becomes view(self.session, *args, principal=self.principal).
-        return await view(self.session, *args)
-
     async def footprint(self) -> Footprint:
         """The whole footprint, as GET /api/v1/footprint answers without filters."""
-        return await self._view(footprint, [], [], None)
+        return await footprint(self.session, [], [], None)
 
     async def country(self, code: str) -> CountryProfile:
-        return await self._view(country_profile, code)
+        return await country_profile(self.session, code, self.principal)
+
+    def overlap_filter(self, countries: list[str], min_score: int, include_marked: bool) -> OverlapFilter:
+        return OverlapFilter(
+            countries=countries,
+            components=[],
+            min_score=min_score,
+            include_marked=include_marked,
+            markings=self.principal.markings,
+            editor=self.principal.editor_component,
+        )
 
     async def overlaps(
         self, flt: OverlapFilter, cursor: str | None
     ) -> tuple[list[OverlapPair], str | None, dict[uuid.UUID, ActivityLabel]]:
         """One page of pairs, the next page's cursor, and labels for the activities named."""
-        pairs, next_cursor = await self._view(overlap_page, flt, cursor, OVERLAPS_PER_PAGE)
+        pairs, next_cursor = await overlap_page(self.session, flt, cursor, OVERLAPS_PER_PAGE)
         ids = sorted({i for pair in pairs for i in pair.activity_ids})
-        return pairs, next_cursor, await self._view(_activity_labels, ids)
+        return pairs, next_cursor, await _activity_labels(self.session, ids)
 
     async def recommendations(self) -> RecommendationSummary:
-        return await self._view(recommendation_summary, datetime.now(UTC).date())
+        return await recommendation_summary(self.session, datetime.now(UTC).date())
 
     async def coverage(self, currency: str) -> GoalCoverageView:
-        return await self._view(goal_coverage, currency)
+        return await goal_coverage(self.session, currency, self.principal)
 
     async def deadlines(self) -> list[Any] | None:
         """HOOK (deadlines issue): GET /api/v1/deadlines is not built yet. When it is, call its
-        repository function here through self._view and return its items; the page
+        repository function here and return its items; the page
         (templates/deadlines.html) shows "not available yet" while this returns None."""
         return None

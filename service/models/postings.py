@@ -17,6 +17,7 @@ from service.schemas.vocab import (
     Nsdd38Status,
     PostingRole,
     PostingStatus,
+    Sensitivity,
     in_list,
 )
 
@@ -33,6 +34,7 @@ class Posting(RecordMixin, ArchiveMixin, Base):
         CheckConstraint(in_list("employment_category", EmploymentCategory), name="category"),
         CheckConstraint(in_list("status", PostingStatus), name="status"),
         CheckConstraint(in_list("nsdd38_status", Nsdd38Status), name="nsdd38_status"),
+        CheckConstraint(in_list("sensitivity", Sensitivity), name="sensitivity"),
         CheckConstraint("fte > 0 AND fte <= 1", name="fte_range"),
         CheckConstraint(
             "tour_end IS NULL OR tour_start IS NULL OR tour_end >= tour_start", name="tour_ordered"
@@ -79,6 +81,7 @@ class Posting(RecordMixin, ArchiveMixin, Base):
     tour_end: Mapped[date | None] = mapped_column(Date)
     annual_cost: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
+    sensitivity: Mapped[str] = mapped_column(String(10), nullable=False, server_default="sbu")
     activity_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False, server_default="{}")
     # The day nsdd38_status last became `submitted` (NULL in any other status). Kept by a trigger
     # (migration 0006) on every write path, imports included; not a client field.

@@ -96,3 +96,5 @@ class RecommendationUpdate(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     actor_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     actor_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    actor_subject: Mapped[str | None] = mapped_column(String(255))  # a token's sub and iss
+    actor_issuer: Mapped[str | None] = mapped_column(String(255))

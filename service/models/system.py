@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, uuid7
-from service.schemas.vocab import OverlapStatus, Role, in_list
+from service.schemas.vocab import OverlapStatus, Role, Sensitivity, in_list
 
 
 class ApiKey(Base):
@@ -33,6 +33,7 @@ class ApiKey(Base):
     __table_args__ = (
         CheckConstraint(in_list("role", Role), name="role"),
         CheckConstraint("(role = 'editor') = (component IS NOT NULL)", name="editor_has_component"),
+        CheckConstraint(in_list("clearance", Sensitivity), name="clearance"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
@@ -45,6 +46,11 @@ class ApiKey(Base):
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The most sensitive marking the key may read (public < sbu < les).
+    clearance: Mapped[str] = mapped_column(String(10), nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Stamped when a lookup misses the key cache, at most once a minute: accurate to that.
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(Base):
@@ -66,6 +72,15 @@ class AuditEntry(Base):
     actor_name: Mapped[str] = mapped_column(String(100), nullable=False)
     request_id: Mapped[str | None] = mapped_column(String(100))
     changes: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    # A token's subject and issuer (key_id is then null).
+    actor_subject: Mapped[str | None] = mapped_column(String(255))
+    actor_issuer: Mapped[str | None] = mapped_column(String(255))
+    # The record's marking and owner after and before the change (null: an unmarked resource), so
+    # the feed and histories filter each entry, and see `withdrawn`, without today's rows.
+    sensitivity: Mapped[str | None] = mapped_column(String(10))
+    owner: Mapped[str | None] = mapped_column(String(16))
+    prev_sensitivity: Mapped[str | None] = mapped_column(String(10))
+    prev_owner: Mapped[str | None] = mapped_column(String(16))
 
 
 class IdempotencyRecord(Base):

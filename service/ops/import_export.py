@@ -30,7 +30,7 @@ from service.records.store import RecordStore
 from service.resources import store_named
 
 T = TypeVar("T")
-Runner = Callable[[Callable[[AsyncSession], Awaitable[T]]], T]  # e.g. service.cli.run_with_session
+Runner = Callable[[Callable[[AsyncSession], Awaitable[T]]], T]  # e.g. service.ops.runner.run_with_session
 Echo = Callable[..., None]
 
 # The CLI acts as a named admin with no API key behind it (key_id is null in its audit rows).
@@ -128,7 +128,9 @@ async def _export(
                 bar.advance(task, rows)
 
         batch = get_bulk_settings().export_batch_rows
-        async for chunk in export_chunks(session, store, where, fmt, batch_rows=batch, on_rows=on_rows):
+        async for chunk in export_chunks(
+            session, store, where, fmt, CLI_ACTOR, batch_rows=batch, on_rows=on_rows
+        ):
             out.write(chunk)
     out.flush()
     return 0

@@ -35,6 +35,7 @@ class PostingStore(RecordStore):
         name="postings",
         table=TABLE,
         unique_label="a posting with this position_number",
+        marking=("sensitivity", "component"),
         sortable=("id", "created_at", "updated_at", "position_number"),
     )
     read_model = PostingRead

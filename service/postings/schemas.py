@@ -11,7 +11,7 @@ from pydantic import Field, PlainSerializer, StringConstraints, ValidationInfo, 
 
 from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, no_repeats, partial
 from service.schemas.types import ComponentCode, CurrencyCode, Day, Money, Text
-from service.schemas.vocab import EmploymentCategory, Nsdd38Status, PostingRole, PostingStatus
+from service.schemas.vocab import EmploymentCategory, Nsdd38Status, PostingRole, PostingStatus, Sensitivity
 
 PositionNumber = Annotated[
     str,
@@ -45,6 +45,10 @@ class PostingCreate(StrictModel):
     annual_cost: Money | None = None
     currency: CurrencyCode | None = Field(default=None, validate_default=True)
     activity_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    sensitivity: Sensitivity = Field(
+        default=Sensitivity.sbu,
+        description="Who may read it: public < sbu < les (readers below it cannot see it at all)",
+    )
 
     model_config = {
         "json_schema_extra": {

@@ -48,7 +48,7 @@ async def create_recommendation_update(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Move a recommendation's status (the only way it moves); editors only for their component's."""
-    current = await load(session, store, recommendation_id, for_update=True)
+    current = await load(session, store, recommendation_id, principal, for_update=True)
     principal.ensure_can_write(current["responsible_component"])
     fingerprint = idempotency.request_fingerprint("POST", request.url.path, jsonable(body.model_dump()))
     replay = await idempotency.begin(session, principal, idempotency_key, fingerprint)

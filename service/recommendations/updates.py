@@ -74,6 +74,8 @@ async def insert_update(
             at=func.clock_timestamp(),
             actor_key_id=actor.key_id,
             actor_name=actor.name,
+            actor_subject=actor.subject,
+            actor_issuer=actor.issuer,
         )
         .returning(UPDATES)
     )
@@ -93,13 +95,12 @@ async def move_status(
 
 
 def to_read(row: Row) -> StatusUpdateRead:
-    key_id = row["actor_key_id"]
     return StatusUpdateRead(
         **{
             k: row[k] for k in ("id", "recommendation_id", "from_status", "to_status", "note", "evidence_url")
         },
         at=row["at"],
-        actor=Actor(key_id=str(key_id) if key_id else None, name=row["actor_name"]),
+        actor=Actor.of(row["actor_key_id"], row["actor_name"], row["actor_subject"], row["actor_issuer"]),
     )
 
 

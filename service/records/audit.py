@@ -68,8 +68,11 @@ async def record_change(
     version: int,
     actor: Principal,
     changes: dict[str, Any],
+    marking: tuple[str | None, str | None] = (None, None),
+    previous: tuple[str | None, str | None] = (None, None),
 ) -> None:
-    """Append one audit row; it commits (or rolls back) with the change it describes."""
+    """Append one audit row; it commits (or rolls back) with the change it describes. `marking` and
+    `previous` are the record's (sensitivity, owner) after and before the change (service.records.spec)."""
     await session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK_ID)))
     # Values as parameters of one constant statement: SQLAlchemy then reuses its compiled form
     # instead of keying a new `.values(...)` construct on every write.
@@ -84,5 +87,11 @@ async def record_change(
             "actor_name": actor.name,
             "request_id": current_request_id(),
             "changes": changes,
+            "actor_subject": actor.subject,
+            "actor_issuer": actor.issuer,
+            "sensitivity": marking[0],
+            "owner": marking[1],
+            "prev_sensitivity": previous[0],
+            "prev_owner": previous[1],
         },
     )

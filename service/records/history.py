@@ -5,18 +5,37 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import select
+from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.auth import Principal
 from service.models import AuditEntry
 from service.records.pagination import Page, Sort, decode_cursor, encode_cursor, keyset_after
+from service.records.where import readable
 from service.schemas.types import Timestamp
 
 
 class Actor(BaseModel):
+    """Who wrote: an API key (key_id and its name) or a token (subject and issuer, name = azp)."""
+
     key_id: str | None
     name: str
+    subject: str | None = None
+    issuer: str | None = None
+
+    @classmethod
+    def of(cls, key_id: object, name: str, subject: str | None, issuer: str | None) -> Actor:
+        return cls(key_id=str(key_id) if key_id else None, name=name, subject=subject, issuer=issuer)
+
+    @model_serializer(mode="wrap")
+    def _key_or_token(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A key's actor is {key_id, name}; a token's adds subject and issuer."""
+        data: dict[str, Any] = handler(self)
+        if self.subject is None and self.issuer is None:
+            data.pop("subject", None)
+            data.pop("issuer", None)
+        return data
 
 
 class HistoryEntry(BaseModel):
@@ -33,10 +52,20 @@ SEQ_SORT = Sort(name="seq", column=SEQ, descending=False)
 
 
 async def history_page(
-    session: AsyncSession, resource: str, record_id: str, limit: int, cursor: str | None
+    session: AsyncSession,
+    resource: str,
+    record_id: str,
+    limit: int,
+    cursor: str | None,
+    principal: Principal,
 ) -> Page[HistoryEntry]:
+    """Oldest first; an entry made while the record was above the caller's clearance is left out."""
     table = AuditEntry.__table__
-    conditions = [table.c.resource == resource, table.c.record_id == record_id]
+    conditions = [
+        table.c.resource == resource,
+        table.c.record_id == record_id,
+        or_(table.c.sensitivity.is_(None), readable(principal, table.c.sensitivity, table.c.owner)),
+    ]
     if cursor is not None:
         conditions.append(keyset_after(SEQ_SORT, SEQ, decode_cursor(cursor, SEQ_SORT, SEQ)))
     rows = (await session.execute(select(table).where(*conditions).order_by(SEQ).limit(limit + 1))).all()
@@ -46,7 +75,7 @@ async def history_page(
             action=r.action,
             version=r.version,
             at=r.at,
-            actor=Actor(key_id=str(r.key_id) if r.key_id else None, name=r.actor_name),
+            actor=Actor.of(r.key_id, r.actor_name, r.actor_subject, r.actor_issuer),
             changes=r.changes,
         )
         for r in rows[:limit]

@@ -30,16 +30,17 @@ def add_list(router: APIRouter, store: RecordStore) -> None:
     async def list_records(
         request: Request,
         session: ReadSessionDep,
-        _: CurrentKey,
+        principal: CurrentKey,
         params: Annotated[params_model, Query()],
         listing: Annotated[ListParams, Query()],
     ) -> Response:
-        where = await store.where(session, params)
+        where = await store.selection(session, params, principal)
         order = parse_sort(listing.sort, store.spec.sort_columns(), store.default_sort)
         q = params.q if searchable else None
         by_relevance = listing.sort is None
+        projection = store.projection_for(principal)
         return await list_response(
-            request, session, store, where, order, listing.cursor, listing.limit, q, by_relevance
+            request, session, store, where, order, listing.cursor, listing.limit, q, by_relevance, projection
         )
 
     name = store.spec.name.replace("-", "_")
@@ -76,24 +77,26 @@ async def list_response(
     limit: int,
     q: str | None = None,
     by_relevance: bool = False,
+    projection: ColumnElement[str] | None = None,
 ) -> Response:
     """One page of a collection, optionally searched: by relevance when `by_relevance` (no explicit
     sort), else `q` only filters and `sort`'s keyset applies. PostgreSQL renders the rows when the
-    resource allows it."""
+    resource allows it (`projection`: the caller's, service.records.store.RecordStore.projection_for)."""
+    projection = projection if projection is not None else store.projection
     if q is not None and not by_relevance:
         where = [*where, search.matches(store.spec.table, q)]
-    if store.projection is None:
+    if projection is None:
         if q is not None and by_relevance:
             raise TypeError(f"{store.spec.name}: ranked search needs the JSON projection")
         rows, next_cursor = await records.page(session, store.spec, where, sort, cursor, limit)
         return rows_page_response(request, store, rows, next_cursor)
     if q is not None and by_relevance:
         docs, next_cursor = await search.ranked_page_json(
-            session, store.spec, store.projection, where, q, cursor, limit
+            session, store.spec, projection, where, q, cursor, limit
         )
     else:
         docs, next_cursor = await records.page_json(
-            session, store.spec, store.projection, where, sort, cursor, limit
+            session, store.spec, projection, where, sort, cursor, limit
         )
     # The envelope is assembled around the rows' JSON text: nothing is parsed in Python.
     body = '{"items":[' + ",".join(docs) + '],"next_cursor":' + json.dumps(next_cursor) + "}"

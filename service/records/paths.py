@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Path, Request
 from starlette.convertors import Convertor, register_url_convertor
 
+from service.auth import Principal
 from service.errors import NotFound
 from service.records import sql as records
 from service.records.spec import Row
@@ -51,10 +52,11 @@ def key_param(store: RecordStore) -> Any:
     return Annotated[str, Path(alias="code", max_length=32, description=f"The {store.singular}'s code")]
 
 
-async def load(session: Any, store: RecordStore, key: Any, *, for_update: bool) -> Row:
-    """The record (locked for the transaction when `for_update`), or 404."""
+async def load(session: Any, store: RecordStore, key: Any, principal: Principal, *, for_update: bool) -> Row:
+    """The record (locked for the transaction when `for_update`), or 404 when there is none or the
+    principal may not see it (the same answer: an invisible record is never confirmed to exist)."""
     row = await (records.lock if for_update else records.fetch)(session, store.spec, key)
-    if row is None:
+    if row is None or not store.can_read(principal, row):
         raise NotFound(f"No {store.singular} {key}.")
     return row
 

@@ -23,13 +23,15 @@ class Target:
     what: str
     table: Table
     column: str
+    # (marking column, owner column) when the target records carry a sensitivity marking
+    marking: tuple[str, str] | None = None
 
 
 COMPONENT = Target("component", Component.__table__, "code")
 POST = Target("post", Post.__table__, "id")
 GOAL = Target("strategic goal", StrategicGoal.__table__, "code")
-ACTIVITY = Target("activity", Activity.__table__, "id")
-POSTING = Target("posting", Posting.__table__, "id")
+ACTIVITY = Target("activity", Activity.__table__, "id", ("sensitivity", "lead_component"))
+POSTING = Target("posting", Posting.__table__, "id", ("sensitivity", "component"))
 
 
 async def check_components(

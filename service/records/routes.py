@@ -27,6 +27,7 @@ from service.records.http import (
     require_if_match,
     require_json,
 )
+from service.records.links import redact_links
 from service.records.paths import key_param, load, location_of, record_path, title_of
 from service.records.read_routes import add_history, add_read
 from service.records.spec import Row
@@ -38,7 +39,7 @@ async def load_for_write(
 ) -> Row:
     """The locked record a conditional write applies to: 428 without If-Match, 404, 403, then 412."""
     tag = require_if_match(if_match)
-    current = await load(session, store, key, for_update=True)
+    current = await load(session, store, key, principal, for_update=True)
     store.ensure_can_write(principal, current)
     check_if_match(tag, current["version"])
     return current
@@ -56,6 +57,7 @@ def add_create(router: APIRouter, store: RecordStore) -> None:
     ) -> JSONResponse:
         values = body.model_dump()
         store.ensure_can_write(principal, values)
+        store.check_marking(principal, values, None)
         fingerprint = idempotency.request_fingerprint("POST", request.url.path, jsonable(values))
         replay = await idempotency.begin(session, principal, idempotency_key, fingerprint)
         if replay is not None:
@@ -98,10 +100,12 @@ def add_update(router: APIRouter, store: RecordStore, before_write: Callable[...
             raise Conflict(f"The {store.singular} is archived; an admin must restore it first.")
         values = store.merge(current, body)
         store.ensure_can_write(principal, values)
+        store.check_marking(principal, values, current)
         await store.check_references(session, values, current)
         if before_write is not None:
             await before_write(session, current, values)
         row = await records.apply_update(session, store.spec, current, values, principal)
+        row = await redact_links(session, principal, store.links, row)
         await session.commit()
         return record_response(store.to_read(row), row["version"])
 
@@ -159,11 +163,12 @@ def add_restore(router: APIRouter, store: RecordStore) -> None:
 
     async def restore(key: key_type, session: SessionDep, principal: CurrentKey) -> JSONResponse:
         principal.ensure_admin()
-        row = await load(session, store, key, for_update=True)
+        row = await load(session, store, key, principal, for_update=True)
         if row["archived_at"] is not None:
             await store.check_references(session, store.writable(row), row)
             row = await records.set_archived(session, store.spec, row, False, principal)
-            await session.commit()
+        row = await redact_links(session, principal, store.links, row)
+        await session.commit()
         return record_response(store.to_read(row), row["version"])
 
     restore.__doc__ = f"Bring back an archived {store.singular.replace('_', ' ')} (admin only)."

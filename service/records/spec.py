@@ -21,10 +21,18 @@ class ResourceSpec:
     unique_label: str = "a record with the same unique key"
     sortable: tuple[str, ...] = ("id", "created_at", "updated_at")
     archivable: bool = True
+    # (marking column, owner column) of a resource whose records carry a sensitivity marking
+    marking: tuple[str, str] | None = None
 
     @property
     def key_column(self) -> KeyedColumnElement[Any]:
         return self.table.c[self.key]
+
+    def marking_of(self, row: Row) -> tuple[str | None, str | None]:
+        """The record's (marking, owner), as the audit log keeps them; (None, None) when unmarked."""
+        if self.marking is None:
+            return None, None
+        return row[self.marking[0]], row[self.marking[1]]
 
     def sort_columns(self) -> dict[str, KeyedColumnElement[Any]]:
         return {name: self.table.c[name] for name in self.sortable}

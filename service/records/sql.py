@@ -63,6 +63,7 @@ async def create(session: AsyncSession, spec: ResourceSpec, values: Row, actor: 
         version=row["version"],
         actor=actor,
         changes=diff(None, values),
+        marking=spec.marking_of(row),
     )
     return row
 
@@ -100,6 +101,8 @@ async def apply_update(
         version=row["version"],
         actor=actor,
         changes=changes,
+        marking=spec.marking_of(row),
+        previous=spec.marking_of(current),
     )
     return row
 
@@ -129,6 +132,8 @@ async def set_archived(
         version=row["version"],
         actor=actor,
         changes=diff({"archived_at": current["archived_at"]}, {"archived_at": row["archived_at"]}),
+        marking=spec.marking_of(row),
+        previous=spec.marking_of(current),
     )
     return row
 
@@ -188,7 +193,7 @@ async def page_json(
     return [r["doc"] for r in rows[:limit]], _next_cursor(sort, rows, limit, spec.key)
 
 
-async def fetch_json(connection: asyncpg.Connection, sql: str, key: Any) -> tuple[str, int] | None:
-    """One record as JSON text built by PostgreSQL, with its version (`sql` from json_sql.lookup_sql)."""
-    row = await connection.fetchrow(sql, key)
-    return (row[0], row[1]) if row else None
+async def fetch_json(connection: asyncpg.Connection, sql: str, key: Any) -> asyncpg.Record | None:
+    """One record as JSON text built by PostgreSQL, its version and, for a marked resource, its
+    marking and owner (`sql` from projection.lookup_sql)."""
+    return await connection.fetchrow(sql, key)

@@ -8,20 +8,21 @@ records (checked one by one on a write, set-based in a bulk import), and its own
 from __future__ import annotations
 
 from functools import cached_property
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
 from service.errors import Unprocessable, invalid
+from service.records.links import marked_links
 from service.records.params import CollectionParams
 from service.records.projection import json_projection, lookup_sql
 from service.records.references import Target
 from service.records.spec import ResourceSpec, Row
-from service.records.where import Where
-from service.schemas.vocab import Role, Sensitivity
+from service.records.where import Where, visible_where
+from service.schemas.vocab import Sensitivity
 
 
 class RecordStore:
@@ -34,8 +35,6 @@ class RecordStore:
     default_sort: ClassVar[str] = "id"
     # The field naming the owning component; None means only admins write this resource.
     owner_field: ClassVar[str | None] = None
-    # The field holding the record's handling marking (public < sbu < les); None: every key reads it.
-    sensitivity_field: ClassVar[str | None] = None
     singular: ClassVar[str]
     tag: ClassVar[str] = "reference data"  # the OpenAPI tag of its routes
     list_doc: ClassVar[str] = ""  # the list route's description
@@ -51,23 +50,35 @@ class RecordStore:
         else:
             principal.ensure_can_write(values[self.owner_field])
 
+    async def selection(self, session: AsyncSession, params: CollectionParams, principal: Principal) -> Where:
+        """What a list or an export reads: the filters, and only records the principal may see."""
+        return await self.where(session, params) + self.visible_where(principal)
+
+    @property
+    def sensitivity_field(self) -> str | None:
+        """The field holding the record's marking (public < sbu < les); None: every key reads it."""
+        return self.spec.marking[0] if self.spec.marking else None
+
     def can_read(self, principal: Principal, row: Row) -> bool:
         """Whether the record is visible to the principal (clearance, or its owner's editor)."""
-        if self.sensitivity_field is None:
-            return True
-        owner = row[self.owner_field] if self.owner_field else None
-        return principal.can_read(row[self.sensitivity_field], owner)
+        return principal.can_read(*self.spec.marking_of(row))
 
     def visible_where(self, principal: Principal) -> Where:
-        """The same rule as `can_read` as SQL, for the queries that list or count records."""
-        if self.sensitivity_field is None:
-            return []
-        table = self.spec.table
-        allowed = [s.value for s in Sensitivity if s.rank <= principal.clearance.rank]
-        condition = table.c[self.sensitivity_field].in_(allowed)
-        if principal.role is Role.editor and self.owner_field and principal.component:
-            condition = or_(condition, table.c[self.owner_field] == principal.component)
-        return [condition]
+        """The same rule as `can_read` as SQL, for the queries that list records (row-level
+        security applies it again underneath: this keeps it when RLS is bypassed, and in plans)."""
+        return visible_where(self.spec, principal)
+
+    def check_marking(self, principal: Principal, values: Row, current: Row | None) -> None:
+        """422 for a write that sets a marking above the writer's own clearance (a record already
+        marked so, which its owner's editor may see, can still be edited without raising it)."""
+        field = self.sensitivity_field
+        if field is None or (current is not None and values[field] == current[field]):
+            return
+        if Sensitivity(values[field]).rank > principal.clearance.rank:
+            raise invalid(
+                ["body", field],
+                f"{field} '{values[field]}' is above this key's clearance ({principal.clearance.value})",
+            )
 
     def writable(self, row: Row) -> Row:
         """The client-settable fields of a stored row (what a merge patch applies to)."""
@@ -113,15 +124,47 @@ class RecordStore:
 
     @cached_property
     def projection(self) -> ColumnElement[str] | None:
-        """The read model rendered by PostgreSQL (None: this resource reads through pydantic)."""
+        """The read model rendered by PostgreSQL (None: this resource reads through pydantic);
+        links to marked records as stored (see projection_for)."""
         return json_projection(self.spec.table, self.read_model)
 
-    @cached_property
-    def lookup_sql(self) -> str | None:
+    def projection_for(self, principal: Principal) -> ColumnElement[str] | None:
+        """The projection as `principal` may read it: links to records it may not see left out.
+        Built once per kind of reader (a clearance, and an editor's component)."""
+        if not self.links or self.projection is None:
+            return self.projection
+        return self._for_reader(principal)[0]
+
+    def lookup_sql(self, principal: Principal) -> str | None:
         """GET by key as one SQL string for the driver (None without a projection)."""
         if self.projection is None:
             return None
-        return lookup_sql(self.spec.table, self.projection, self.spec.key)
+        if not self.links:
+            return self._plain_lookup
+        return self._for_reader(principal)[1]
+
+    @cached_property
+    def _plain_lookup(self) -> str:
+        assert self.projection is not None
+        return lookup_sql(self.spec.table, self.projection, self.spec.key, self.spec.marking)
+
+    def _for_reader(self, principal: Principal) -> tuple[ColumnElement[str], str]:
+        reader = (principal.clearance, principal.editor_component)
+        if reader not in self._readers:
+            projection = json_projection(self.spec.table, self.read_model, self.links, principal)
+            assert projection is not None
+            sql = lookup_sql(self.spec.table, projection, self.spec.key, self.spec.marking)
+            self._readers[reader] = (projection, sql)
+        return self._readers[reader]
+
+    @cached_property
+    def _readers(self) -> dict[tuple[Any, str | None], tuple[ColumnElement[str], str]]:
+        return {}
+
+    @cached_property
+    def links(self) -> dict[str, Target]:
+        """Its array fields linking to marked records (shown filtered to what the reader may see)."""
+        return marked_links(self.references, self.spec.table)
 
     def to_read(self, row: Row) -> BaseModel:
         return self.read_model.model_validate(row)

@@ -25,6 +25,7 @@ class TripStore(RecordStore):
         name="trips",
         table=TABLE,
         unique_label="a trip with this reference",
+        marking=("sensitivity", "component"),
         sortable=("id", "created_at", "updated_at", "reference", "depart_on", "return_on"),
     )
     read_model = TripRead
@@ -32,7 +33,6 @@ class TripStore(RecordStore):
     patch_model = TripPatch
     params = TripParams
     owner_field = "component"
-    sensitivity_field = "sensitivity"
     singular = "trip"
     tag = "trips"
     list_doc = (

@@ -15,6 +15,20 @@ def set_request_id(value: str | None) -> None:
     _request_id.set(value)
 
 
+# The reader the database's row-level security sees: (clearance rank, editor's component). Set by
+# auth for each request (and by the CLI and background work for themselves); service.db applies it
+# to every connection checked out in this context. None: nothing sensitive is visible.
+_reader: ContextVar[tuple[int, str | None] | None] = ContextVar("reader", default=None)
+
+
+def set_reader(clearance_rank: int, editor_component: str | None) -> None:
+    _reader.set((clearance_rank, editor_component))
+
+
+def current_reader() -> tuple[int, str | None] | None:
+    return _reader.get()
+
+
 # A mutable slot per request: auth may run in a copied context, yet the access log must see its write.
 _key_slot: ContextVar[dict[str, str] | None] = ContextVar("key_slot", default=None)
 

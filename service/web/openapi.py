@@ -12,8 +12,18 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from service.auth import SECURITY_SCHEME
 from service.errors import FieldError, Problem
+
+# Declared on every /api operation. The header is read in service.auth directly, not through
+# fastapi.security.HTTPBearer, which is one more dependency to solve on every request.
+SECURITY_SCHEME = {
+    "HTTPBearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key made with `oia keys create`, or (when the server has OIDC_ISSUER) an "
+        "access token (JWT) from the agency's identity provider",
+    }
+}
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 

@@ -28,7 +28,8 @@ from service.ops.seed.demo_trips import add_trips
 from service.ops.seed.demo_world import PREFIX, World, build_world
 from service.postings.schemas import PostingCreate
 from service.posts.schemas import PostCreate
-from service.records.sql import ResourceSpec, Row
+from service.records.sql import Row
+from service.resources import store_named
 from service.trips.schemas import TripCreate
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -99,9 +100,9 @@ async def seed_demo(
     add_trips(world, scale, await session.scalar(select(func.current_date())))
     actor = Principal.system("demo-seed")
     writers = []
-    for name, schema, table in SCHEMAS:
+    for name, schema, _ in SCHEMAS:
         rows: list[tuple[uuid.UUID, Row]] = getattr(world, name)
-        writer = CopyWriter(ResourceSpec(name=name, table=table), actor)
+        writer = CopyWriter(store_named(name).spec, actor)
         for start in range(0, len(rows), 5000):
             chunk = rows[start : start + 5000]
             values = [schema.model_validate(row).model_dump() for _, row in chunk]
