@@ -41,7 +41,7 @@ async def test_round_trip(client: httpx.AsyncClient, keys: Keys) -> None:
         travelers=12,
         clearance_status="approved",
         clearance_decided_on="2027-02-01",
-        sensitivity="les",
+        sensitivity="public",
     )
     created = await client.post(URL, json=body, headers=keys["cbp"])
     assert created.status_code == 201, created.text
@@ -178,6 +178,12 @@ async def test_references_must_be_live(client: httpx.AsyncClient, keys: Keys, se
         409,
     )
     assert "1 live trips" in refused["detail"]
+
+
+async def test_a_marking_above_the_writers_clearance_is_422(client: httpx.AsyncClient, keys: Keys) -> None:
+    refused = problem(await client.post(URL, json=trip(sensitivity="les"), headers=keys["cbp"]), 422)
+    assert refused["errors"][0]["loc"] == ["body", "sensitivity"]  # an editor's key is sbu
+    assert (await client.post(URL, json=trip(sensitivity="les"), headers=keys["admin"])).status_code == 201
 
 
 async def test_duplicate_reference_is_409(client: httpx.AsyncClient, keys: Keys) -> None:
