@@ -34,7 +34,7 @@ from service.records.history import HistoryEntry, history_page
 from service.records.http import READ_ERRORS, IfMatch, error_responses, record_response, require_json
 from service.records.pagination import Cursor, Limit, Page, page_response
 from service.records.params import ComponentFilter, CountryFilter, check_component_filter
-from service.schemas.types import ComponentCode, CurrencyCode, Day
+from service.schemas.types import ComponentCode, CountryCode, CurrencyCode, Day
 
 router = APIRouter(tags=["coordination"])
 
@@ -65,7 +65,9 @@ async def get_footprint(
 async def get_country_profile(
     session: SessionDep,
     _: CurrentKey,
-    code: Annotated[str, Path(max_length=64, description="ISO 3166-1 alpha-2 (XK for Kosovo)")],
+    code: Annotated[
+        CountryCode, Path(description="ISO 3166-1 alpha-2, upper case (XK for Kosovo); anything else is 422")
+    ],
 ) -> CountryProfile:
     """One country: postings, officials, activities, foreign partners and linked open recommendations."""
     return await country_profile(session, code)
