@@ -5,6 +5,11 @@ cost of Python objects and pydantic; the rendering matches the pydantic read mod
 field (timestamps as RFC 3339 UTC with microseconds and `Z`, numerics as JSON numbers, dates as
 YYYY-MM-DD). A read model with a field that is not a column of its table has no projection, and
 its resource falls back to the pydantic path.
+
+The text is compact (`{"id":"...","title":"..."}`) like every other response: row_to_json over a
+row of the read model's fields writes no spaces and keeps their order. json_build_object writes
+`"key" : value`, and jsonb would reorder the keys. On a 200-row page of activities the two cost the
+same within noise (the statement alone: 1.84 vs 1.89 ms, json_strip_nulls for the partners included).
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import DateTime, String, Table, bindparam, cast, func, literal_column, select
+from sqlalchemy import JSON, DateTime, String, Table, bindparam, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,20 +28,23 @@ _TIMESTAMP_SQL = """'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'"""  # a SQL literal, inlined
 def _render(column: Any) -> ColumnElement[Any]:
     if isinstance(column.type, DateTime):
         return func.to_char(func.timezone(literal_column("'UTC'"), column), literal_column(_TIMESTAMP_SQL))
+    if isinstance(column.type, JSONB):
+        # jsonb prints `"key": value`; json_strip_nulls re-serialises compactly. It also drops object
+        # members that are null, which the stored documents (validated foreign partners) never have.
+        return func.json_strip_nulls(cast(column, JSON))
     return column
 
 
 def json_projection(table: Table, read_model: type[BaseModel]) -> ColumnElement[str] | None:
-    """`json_build_object(...)::text` in the read model's field order, or None if it cannot be built."""
+    """The record as compact JSON text in the read model's field order, or None if it cannot be built."""
     fields = list(read_model.model_fields)
     if any(name not in table.c for name in fields):
         return None
-    pairs: list[Any] = []
-    for name in fields:
-        # Field names are our own identifiers: inlined, they keep the statement free of 2n bind
-        # parameters (cheaper to cache-key, and a plain string for asyncpg's statement cache).
-        pairs += [literal_column(f"'{name}'"), _render(table.c[name])]
-    return cast(func.json_build_object(*pairs), String)
+    # A one-row derived table named after the fields, correlated to the outer row; row_to_json of it
+    # is the document. Field names are our own identifiers, inlined as column labels.
+    row = select(*(_render(table.c[name]).label(name) for name in fields)).correlate(table).subquery("r")
+    document = select(func.row_to_json(row.table_valued())).scalar_subquery()
+    return cast(document, String)
 
 
 def lookup_sql(table: Table, projection: ColumnElement[str], key: str) -> str:
