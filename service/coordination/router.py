@@ -97,7 +97,8 @@ async def list_overlaps(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> JSONResponse:
-    """Live activities of different components sharing a country and time, scored; follow next_cursor."""
+    """Live activities of different components sharing a country and time, best score first (then by
+    country and ids); a page may be short while next_cursor continues: follow it until it is null."""
     await check_component_filter(session, "component", component)
     flt = OverlapFilter(
         countries=country, components=component, min_score=min_score, include_marked=include_marked
