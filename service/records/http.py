@@ -84,7 +84,8 @@ def check_if_match(if_match: str, version: int) -> None:
         detail = f"The record has changed: its ETag is now {current}. Read it again and retry."
     elif versions:
         sent = ", ".join(etag(v) for v in sorted(versions))
-        detail = f"If-Match {sent} is not a version of this record: its ETag is {current}."
+        what = "is not a version of this record" if min(versions) > version else "does not match"
+        detail = f"If-Match {sent} {what}: its ETag is {current}."
     elif weak:
         detail = (
             f"If-Match needs a strong ETag; {weak[0]} is weak and never matches (RFC 9110). "
