@@ -28,6 +28,7 @@ from service.web.body_limit import BodyLimitMiddleware
 from service.web.docs import install_docs
 from service.web.health import head_revision
 from service.web.health import router as health_router
+from service.web.index import install_index
 from service.web.middleware import RequestContextMiddleware
 from service.web.observability import install_observability
 from service.web.openapi import build_openapi, operation_id
@@ -108,4 +109,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.method_table = build_method_table(API_PREFIX, routers)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     install_dashboard(app)
+    install_index(app, API_PREFIX)  # last: FastAPI tries routes in order, the hot ones first
     return app

@@ -56,10 +56,24 @@ async def test_filters(client: httpx.AsyncClient, keys: Keys, world: dict[str, s
     assert await ids(client, keys, status=["planned", "completed"]) == {w["ice_gt"], w["cbp_mx_gt"]}
     assert await ids(client, keys, partner_country="GT") == {w["ice_gt"]}
     assert await ids(client, keys, component="CBP", country="GT") == {w["cbp_mx_gt"]}
-    # active_on: open-ended dates run forever; the end date itself counts.
+    # active_on: open-ended dates run forever while the activity is live; the end date itself counts.
     assert await ids(client, keys, active_on="2024-06-30") == {w["cbp_mx"], w["ice_gt"]}
-    assert await ids(client, keys, active_on="2025-02-01") == {w["ice_gt"], w["cbp_mx_gt"]}
+    # cbp_mx_gt is completed with no end_date: it ended on a day nobody recorded, so no day matches it.
+    assert await ids(client, keys, active_on="2025-02-01") == {w["ice_gt"]}
     assert await ids(client, keys, component="USSS") == set()
+
+
+async def test_active_on_counts_an_ended_activity_only_within_its_dates(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    """Completed and cancelled activities count on the days their dates cover, never after an
+    unrecorded end; live ones with no end_date run on."""
+    dated = await make(client, keys, status="completed", start_date="2024-01-01", end_date="2024-03-31")
+    await make(client, keys, status="cancelled", start_date="2024-01-01")  # no end_date: never counts
+    suspended = await make(client, keys, status="suspended", start_date="2024-01-01")
+    assert await ids(client, keys, active_on="2024-02-15") == {dated, suspended}
+    assert await ids(client, keys, active_on="2030-01-01") == {suspended}
+    assert await ids(client, keys, active_on="2023-12-31") == set()
 
 
 async def test_updated_since(client: httpx.AsyncClient, keys: Keys, world: dict[str, str]) -> None:

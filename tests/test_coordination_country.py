@@ -1,4 +1,4 @@
-"""GET /api/v1/countries/{code}: a full profile, an empty one, and codes that are not countries."""
+"""GET /api/v1/countries/{code}: a full profile, an empty one, and codes that are not countries (422)."""
 
 from __future__ import annotations
 
@@ -113,8 +113,16 @@ async def test_a_real_country_with_nothing_is_an_empty_profile(client: httpx.Asy
         }
 
 
-async def test_a_code_that_is_not_a_country_is_404(client: httpx.AsyncClient, keys: Keys) -> None:
-    for code in ("XX", "mx", "MEX", "M", "ZZ"):
-        body = problem(await client.get(f"/api/v1/countries/{code}", headers=keys["reader"]), 404)
-        assert "not an ISO 3166-1 alpha-2" in body["detail"]
+async def test_a_code_that_is_not_a_country_is_422(client: httpx.AsyncClient, keys: Keys) -> None:
+    """The same rule as every other place a country code is taken (filters, bodies)."""
+    for code, says in (
+        ("XX", "not an ISO 3166-1 alpha-2"),
+        ("ZZ", "not an ISO 3166-1 alpha-2"),
+        ("mx", "use upper case: MX"),
+        ("Gt", "use upper case: GT"),
+        ("MEX", "pattern"),
+        ("M", "pattern"),
+    ):
+        body = problem(await client.get(f"/api/v1/countries/{code}", headers=keys["reader"]), 422)
+        assert body["errors"][0]["loc"] == ["path", "code"] and says in body["detail"], body
     problem(await client.get("/api/v1/countries/MX"), 401)

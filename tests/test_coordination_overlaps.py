@@ -41,11 +41,16 @@ class World(dict[str, uuid.UUID]):
         }
 
     def listing(self, names: list[tuple[str, str]], scope: set[str] | None = None) -> list[dict[str, Any]]:
-        """The pairs in the view's order: (first shared country in scope, lower id, higher id)."""
+        """The pairs in the view's order: best score first, then (first shared country in scope,
+        lower id, higher id)."""
         items = [self.pair(x, y) for x, y in names]
         return sorted(
             items,
-            key=lambda p: (min(set(p["countries"]) & (scope or set(p["countries"]))), *p["activity_ids"]),
+            key=lambda p: (
+                -p["score"],
+                min(set(p["countries"]) & (scope or set(p["countries"]))),
+                *p["activity_ids"],
+            ),
         )
 
 
@@ -139,7 +144,7 @@ async def listing(client: httpx.AsyncClient, keys: Keys, **params: Any) -> list[
     """Every page, following next_cursor, checking the envelope and Link header on the way."""
     items: list[dict[str, Any]] = []
     cursor = None
-    for _ in range(50):
+    for _ in range(200):  # with no time budget, one request per window, country and score
         query = {**params, **({"cursor": cursor} if cursor else {})}
         response = await client.get(URL, params=query, headers=keys["reader"])
         assert response.status_code == 200, response.text
@@ -173,6 +178,36 @@ async def test_a_spent_budget_gives_short_pages_that_still_add_up(
     monkeypatch.setattr(overlaps, "FIRST_WINDOW", 2)
     assert await listing(client, keys, limit=2) == world.listing(list(world.pairs))
     assert await listing(client, keys, country="MX", min_score=1) == world.listing([("A1", "A2")])
+
+
+def order_key(pair: dict[str, Any]) -> tuple[Any, ...]:
+    return (-pair["score"], min(pair["countries"]), *pair["activity_ids"])
+
+
+async def test_pages_come_best_score_first_across_pages(
+    client: httpx.AsyncClient, keys: Keys, world: World, session: AsyncSession
+) -> None:
+    """Every score from 4 to 0 present: one pair a page, the scores never rise from page to page,
+    whatever country a pair is in (MX's score-4 pair comes before GT's score-3 one)."""
+    naval = partner("Naval", "GT", "maritime")
+    await add_activity(  # with A3 and A4: same type and partner, score 2
+        session, "ICE", ["GT"], activity_type="maritime_security", foreign_partners=[naval],
+        start_date=D(2025, 6, 1), end_date=D(2025, 7, 1),
+    )  # fmt: skip
+    await add_activity(  # with A3 and A4: a shared goal, score 1; with the one above: score 0
+        session, "TSA", ["GT"], activity_type="policy_dialogue", strategic_goal_codes=["QHSR23-M1"],
+        start_date=D(2025, 1, 1), end_date=D(2025, 12, 31),
+    )  # fmt: skip
+    await session.commit()
+    paged = await listing(client, keys, limit=1)
+    assert [p["score"] for p in paged] == [4, 3, 2, 2, 1, 1] + [0] * (len(paged) - 6)
+    assert paged[:2] == [world.pair("A1", "A2"), world.pair("A3", "A4")]
+    assert [order_key(p) for p in paged] == sorted(order_key(p) for p in paged)
+    assert paged == await listing(client, keys)  # the same order whatever the page size
+    assert await listing(client, keys, min_score=2, limit=1) == paged[:4]
+    assert await listing(client, keys, country="GT", min_score=1, limit=2) == [
+        p for p in paged if "GT" in p["countries"] and p["score"] >= 1
+    ]
 
 
 async def test_country_filter(client: httpx.AsyncClient, keys: Keys, world: World) -> None:
@@ -318,11 +353,11 @@ async def test_one_country_is_read_through_its_index_not_a_scan(session: AsyncSe
     flt = overlaps.OverlapFilter(
         countries=["BE"], components=[], min_score=2, include_marked=False, markings=["public"], editor=None
     )
-    params = {"country": "BE", "scope": ["BE"], "min_score": 2, "after_a": NIL, "after_b": NIL}
+    params = {"country": "BE", "scope": ["BE"], "level": 2, "after_a": NIL, "after_b": NIL}
     params |= {"markings": ["public"], "editor": None}
     params |= {"window": 8, "need": 51}
     await analytic(session)
-    plan = "\n".join((await session.execute(text("EXPLAIN " + overlaps.pairs_sql(flt)), params)).scalars())
+    plan = "\n".join((await session.execute(text("EXPLAIN " + overlaps.pairs_sql(flt, 2)), params)).scalars())
     assert "Seq Scan on activit" not in plan, plan
     assert "Index Only Scan using ix_activity_countries_live" in plan, plan  # the window of a's, in id order
     countries = "\n".join(

@@ -237,8 +237,9 @@ async def test_security_headers_on_every_dashboard_response(client: httpx.AsyncC
     ]
     for response in responses:
         check_headers(response)
-    assert [r.status_code for r in responses] == [200] * 9 + [404, 404]
-    assert "<h1>Not Found</h1>" in responses[-1].text  # an HTML page, not problem+json
+    assert [r.status_code for r in responses] == [200] * 9 + [404, 422]
+    assert "<h1>Not Found</h1>" in responses[-2].text  # HTML pages, not problem+json
+    assert "<h1>Unprocessable Content</h1>" in responses[-1].text
     # The API is untouched: no dashboard policy on it.
     api = await client.get("/api/v1/footprint", headers=keys["admin"])
     assert "content-security-policy" not in api.headers
@@ -286,7 +287,9 @@ async def test_country_page_is_the_country_profile(client: httpx.AsyncClient, ke
     assert re.search(r'<th scope="row">ICE</th><td class="num">0</td><td class="num">0</td>'
                      r'<td class="num">1</td><td class="num">1</td>', html)  # fmt: skip
     missing = await client.get("/dashboard/countries/XX", headers=cookie)
-    assert missing.status_code == 404 and "not an ISO 3166-1 alpha-2" in missing.text
+    assert missing.status_code == 422 and "not an ISO 3166-1 alpha-2" in missing.text
+    lower = await client.get("/dashboard/countries/mx", headers=cookie)
+    assert lower.status_code == 422 and "use upper case: MX" in lower.text
 
 
 @pytest.mark.usefixtures("world_data")

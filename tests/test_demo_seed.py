@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,7 +23,7 @@ from service.ops.seed.demo import DemoRefused, seed_demo, summarise
 from service.ops.seed.demo_data import COMPONENT_WEIGHTS
 from service.ops.seed.demo_world import build_world
 from tests.conftest import Keys
-from tests.factories import activity
+from tests.factories import activity, post
 from tests.support.database import fresh_database
 
 OVERLAPS = text(
@@ -133,3 +135,16 @@ def test_cli_seeds_once_then_says_it_is_there(committed_database: str) -> None:
     second = runner.invoke(cli, ["seed", "--demo", "--scale", "0.02"])
     assert second.exit_code == 0 and "already loaded" in second.output
     assert runner.invoke(cli, ["seed", "--demo", "--scale", "0"]).exit_code == 2  # below the minimum
+
+
+def test_cli_on_a_database_with_other_data_says_how_to_start_empty(
+    committed_database: str, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    posts = tmp_path / "posts.ndjson"
+    posts.write_text(json.dumps(post()) + "\n")
+    assert runner.invoke(cli, ["import", str(posts), "--resource", "posts"]).exit_code == 0
+    refused = runner.invoke(cli, ["seed", "--demo", "--scale", "0.02"])
+    assert refused.exit_code == 1
+    assert "not empty (1 posts that are not demo data)" in refused.output
+    assert "point DATABASE_URL at a new, empty database" in refused.output  # DATABASE_URL is set here

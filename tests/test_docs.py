@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from typing import Any
 
 import httpx
@@ -10,9 +11,15 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from tests.support.database import ROOT
+
 ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 SPEC_URL = re.compile(r"""(?:url:\s*|spec-url=)["']([^"']+)["']""")
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
+# Inline links and images `[text](target "title")`, and reference definitions `[name]: target`.
+MD_LINK = re.compile(
+    r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|^\s*\[[^\]]+\]:\s*<?(\S+?)>?\s*$", re.M
+)
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -22,6 +29,39 @@ def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         for method, op in item.items()
         if method in METHODS
     ]
+
+
+CODE = re.compile(r"^```.*?^```|`[^`\n]*`", re.M | re.S)
+
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(r"^#{1,6}\s+(.+?)\s*#*\s*$", CODE.sub("", markdown), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_relative_link_in_the_docs_resolves_inside_the_repository() -> None:
+    """README.md and every other committed Markdown file: links to files that exist here, anchors
+    to headings that exist; nothing that only works on one developer's machine."""
+    files = subprocess.run(
+        ["git", "ls-files", "*.md"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "README.md" in files
+    broken = []
+    for name in files:
+        path = ROOT / name
+        text = CODE.sub("", path.read_text())  # code is not a link, even when it looks like one
+        for match in MD_LINK.finditer(text):
+            target = match.group(1) or match.group(2)
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):
+                continue  # http:, https:, mailto:: not a file here
+            file_part, _, anchor = target.partition("#")
+            linked = (path.parent / file_part).resolve() if file_part else path
+            if not linked.is_relative_to(ROOT) or not linked.exists():
+                broken.append(f"{name}: {target}")
+            elif anchor and linked.suffix == ".md" and anchor not in anchors(linked.read_text()):
+                broken.append(f"{name}: {target} (no such heading)")
+    assert broken == []
 
 
 @pytest.fixture

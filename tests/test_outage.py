@@ -32,10 +32,9 @@ class Throwaway:
     """A private PostgreSQL that the test may stop and start at will."""
 
     def __init__(self, data: Path) -> None:
-        import pgserver
+        from service.ops.embedded import embedded_url, import_pgserver
 
-        self.server = pgserver.get_server(data, cleanup_mode="delete")
-        from service.ops.embedded import embedded_url
+        self.server = import_pgserver().get_server(data, cleanup_mode="delete")
 
         self.url = embedded_url(str(data))
 

@@ -144,8 +144,8 @@ async def plans(app: Any) -> None:
     params = {"country": "MX", "after_a": NIL, "after_b": NIL, "window": 8, "need": 51}
     async with app.state.sessionmaker() as session:
         await analytic(session)
-        print("\n== overlaps, one window of one country (country=MX, min_score=2)")
-        await explain(session, overlaps.pairs_sql(flt), {**params, "scope": ["MX"], "min_score": 2})
+        print("\n== overlaps, one window of one country and score (country=MX, pairs scoring 2)")
+        await explain(session, overlaps.pairs_sql(flt, 2), {**params, "scope": ["MX"], "level": 2})
         print("\n== footprint (no filters)")
         await explain(session, str(compiled(footprint_query([], [], None))))
         print("\n== overlaps: which countries have a live activity (one index probe each)")

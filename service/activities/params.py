@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Query
 
 from service.records.params import (
-    ActiveOn,
     CollectionParams,
     ComponentFilter,
     CountryFilter,
@@ -15,7 +14,18 @@ from service.records.params import (
     UpdatedSince,
 )
 from service.records.search import SearchQuery
+from service.schemas.types import Day
 from service.schemas.vocab import ActivityStatus, ActivityType
+
+ActiveOn = Annotated[
+    Day | None,
+    Query(
+        description="Only activities running on this day: start_date on or before it (or none) and "
+        "end_date on or after it. No end_date means still running only for planned, active and "
+        "suspended activities; a completed or cancelled activity without an end_date matches no day "
+        "(give it its end_date)."
+    ),
+]
 
 
 class ActivityParams(CollectionParams):

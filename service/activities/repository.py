@@ -14,6 +14,7 @@ from service.records.references import COMPONENT, GOAL, POST, check_components, 
 from service.records.spec import ResourceSpec, Row
 from service.records.store import RecordStore
 from service.records.where import Where, any_of, covers_day
+from service.schemas.vocab import LIVE_ACTIVITY_STATUSES
 
 TABLE = Activity.__table__
 
@@ -100,6 +101,10 @@ def activity_where(params: ActivityParams) -> Where:
         where.append(or_(*(TABLE.c.foreign_partners.contains([{"country": c}]) for c in partners)))
     if params.active_on is not None:
         where.append(covers_day(TABLE.c.start_date, TABLE.c.end_date, params.active_on))
+        # An open end means "still running" only while the activity is live: a completed or
+        # cancelled one without an end_date ended on a day nobody recorded, so it matches no day.
+        live = [s.value for s in LIVE_ACTIVITY_STATUSES]
+        where.append(or_(TABLE.c.end_date.is_not(None), TABLE.c.status.in_(live)))
     return where
 
 

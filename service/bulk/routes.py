@@ -86,7 +86,8 @@ def add_import(router: APIRouter, store: RecordStore) -> None:
         f"Create many {store.spec.name} from NDJSON or CSV: all or nothing; a bad row is a 422 naming the "
         "row (1 = first data row; the line for NDJSON) and the field."
     )
-    body_schema = {"schema": {"type": "string"}}
+    # Raw bytes in either format; `format: binary` lets client generators take them as bytes (a file).
+    body_schema = {"schema": {"type": "string", "format": "binary"}}
     router.add_api_route(
         "/import",
         import_,

@@ -1,5 +1,5 @@
 """The SQL of the overlap scan (see service.coordination.overlaps for how it is walked): one statement
-per country window, built with only the filters a request uses."""
+per country window and score, built with only the filters a request uses."""
 
 from __future__ import annotations
 
@@ -80,22 +80,30 @@ class OverlapFilter:
     editor: str | None
 
 
-def pairs_sql(flt: OverlapFilter) -> str:
-    """The one-country statement with just the filters this request uses."""
+def pairs_sql(flt: OverlapFilter, level: int) -> str:
+    """The one-country statement for the pairs scoring exactly `level` (bound as :level too), with
+    just the filters this request uses."""
     filters = []
+    if level == 4:
+        # Every test must hold, the same type among them: said outright, it lets the planner enter by
+        # ix_activity_countries_profile (country, type) instead of walking the whole country per a
+        # (MX at 200,000 activities: 30 ms instead of 160 ms for a window of 16).
+        filters.append("AND b.activity_type = a.activity_type")
     if not flt.include_marked:
         filters.append("AND b.activity_id <> ALL(a.hidden)")
     if flt.components:
         filters.append("AND (a.lead_component = ANY(:components) OR b.lead_component = ANY(:components))")
-    if flt.min_score > 0:
-        # The partner test (0 or 1) decides only when the three cheap ones score exactly one short,
-        # and it is the one that reads b's row: AND skips it otherwise.
-        partner = f"{B_PARTNERS} @> ANY(a.partner_keys)"
-        filters.append(f"AND ({SHARED} >= :min_score OR ({SHARED} = :min_score - 1 AND {partner}))")
+    # The score is the three cheap tests plus the partner test (0 or 1). The partner test reads b's
+    # row, so it runs only when the cheap ones leave the level undecided: a simple CASE evaluates the
+    # cheap sum once and the partner test only in the branch that needs it.
+    partner = f"coalesce({B_PARTNERS} @> ANY(a.partner_keys), false)"
+    filters.append(
+        f"AND CASE {SHARED} WHEN :level THEN NOT {partner} WHEN :level - 1 THEN {partner} ELSE false END"
+    )
     return PAIRS.format(
         live=LIVE_ROWS,
         b_countries=B_COUNTRIES,
-        partner_keys=PARTNER_KEYS if flt.min_score > 0 else "NULL::jsonb[]",
+        partner_keys=PARTNER_KEYS,
         hidden="NULL::uuid[]" if flt.include_marked else HIDDEN,
         in_scope=" AND x = ANY(:scope)" if flt.countries else "",
         filters="\n      ".join(filters),

@@ -1,5 +1,6 @@
-"""The overlaps cursor: where a listing stopped, as (country, a, b) in the keyset order
-(country, a.id, b.id). Opaque to clients (base64url JSON); anything else is a 400."""
+"""The overlaps cursor: where a listing stopped, as (score, country, a, b) in the keyset order
+(score descending, then country, a.id, b.id). Opaque to clients (base64url JSON); anything else is a
+400 (a cursor from before scores led the order too)."""
 
 from __future__ import annotations
 
@@ -14,25 +15,41 @@ from service.schemas.types import COUNTRY_CODES
 
 NIL = uuid.UUID(int=0)
 END = uuid.UUID(int=(1 << 128) - 1)  # "after every b": the position of an a whose pairs are all listed
+MAX_SCORE = 4  # four kinds of things a pair can share (service.coordination.scoring)
 
 
 @dataclass(frozen=True)
 class Position:
-    country: str
+    """Where a scan stands: in the pairs of exactly `score`, country `country` ("" = before the
+    first), after the pair (after_a, after_b)."""
+
+    score: int
+    country: str = ""
     after_a: uuid.UUID = NIL
     after_b: uuid.UUID = NIL
 
 
 def encode_position(position: Position) -> str:
-    payload = {"s": "overlaps", "c": position.country, "a": str(position.after_a), "b": str(position.after_b)}
+    payload = {
+        "s": "overlaps",
+        "l": position.score,
+        "c": position.country,
+        "a": str(position.after_a),
+        "b": str(position.after_b),
+    }
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
 def decode_position(cursor: str) -> Position:
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if payload["s"] != "overlaps" or payload["c"] not in COUNTRY_CODES:
+        score, country = payload["l"], payload["c"]
+        if payload["s"] != "overlaps" or type(country) is not str:
             raise ValueError("not an overlaps cursor")
-        return Position(payload["c"], uuid.UUID(payload["a"]), uuid.UUID(payload["b"]))
+        if country and country not in COUNTRY_CODES:  # "" = before the first country
+            raise ValueError("not a country")
+        if type(score) is not int or not 0 <= score <= MAX_SCORE:
+            raise ValueError("not a score")
+        return Position(score, country, uuid.UUID(payload["a"]), uuid.UUID(payload["b"]))
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadRequest("The cursor is not valid; use next_cursor exactly as returned.") from exc

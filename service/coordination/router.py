@@ -36,7 +36,7 @@ from service.records.history import HistoryEntry, history_page
 from service.records.http import READ_ERRORS, IfMatch, error_responses, record_response, require_json
 from service.records.pagination import Cursor, Limit, Page, page_response
 from service.records.params import ComponentFilter, CountryFilter, check_component_filter
-from service.schemas.types import ComponentCode, CurrencyCode, Day
+from service.schemas.types import ComponentCode, CountryCode, CurrencyCode, Day
 
 router = APIRouter(tags=["coordination"])
 
@@ -70,7 +70,9 @@ async def get_footprint(
 async def get_country_profile(
     session: SessionDep,
     principal: CurrentKey,
-    code: Annotated[str, Path(max_length=64, description="ISO 3166-1 alpha-2 (XK for Kosovo)")],
+    code: Annotated[
+        CountryCode, Path(description="ISO 3166-1 alpha-2, upper case (XK for Kosovo); anything else is 422")
+    ],
 ) -> CountryProfile:
     """One country: postings, officials, activities, foreign partners and linked open recommendations."""
     return await country_profile(session, code, principal)
@@ -100,7 +102,8 @@ async def list_overlaps(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> JSONResponse:
-    """Live activities of different components sharing a country and time, scored; follow next_cursor."""
+    """Live activities of different components sharing a country and time, best score first (then by
+    country and ids); a page may be short while next_cursor continues: follow it until it is null."""
     await check_component_filter(session, "component", component)
     flt = OverlapFilter(
         countries=country,

@@ -1,7 +1,7 @@
 """Why two overlapping activities look alike: the reasons and score of a pair.
 
-SQL decides which pairs reach `min_score` (service/coordination/overlaps.py); this spells out the
-same four tests for the pairs on a page. Keep them in step: the same activity_type; a foreign partner
+SQL finds the pairs of each score (service/coordination/overlap_sql.py); this spells out the same
+four tests for the pairs on a page. Keep them in step: the same activity_type; a foreign partner
 with the same name and country (exact match, partner_type ignored); a shared post; a shared
 strategic goal. The score is how many of the four hold (0..4).
 """

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.auth import Principal
 from service.db import SessionDep
-from service.errors import NotFound
-from service.schemas.types import COUNTRY_CODES, CURRENCY_CODES
+from service.errors import Unprocessable
+from service.schemas.types import COUNTRY_CODES, CURRENCY_CODES, check_country
 
 from . import pages, session
 from .render import DashboardRoute, error_page, page
@@ -38,8 +38,10 @@ async def overview(request: Request, data: Reader) -> HTMLResponse:
 
 @router.get("/countries/{code}")
 async def country(request: Request, code: str, data: Reader) -> HTMLResponse:
-    if code not in COUNTRY_CODES:
-        raise NotFound(f"“{code[:20]}” is not an ISO 3166-1 alpha-2 country code.")
+    try:
+        check_country(code[:20])  # the API's rule: 422, and for `mx` "use upper case: MX"
+    except ValueError as exc:
+        raise Unprocessable(f"{exc}.") from None
     context = pages.country(await data.country(code))
     return page(request, "country.html", current="overview", principal=data.principal, **context)
 

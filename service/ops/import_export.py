@@ -25,6 +25,7 @@ from service.bulk.export import BulkFormat, export_chunks
 from service.bulk.importer import import_rows
 from service.bulk.settings import get_bulk_settings
 from service.bulk.sources import rows_from
+from service.config import Settings, get_settings
 from service.errors import ProblemError
 from service.records.store import RecordStore
 from service.resources import store_named
@@ -136,6 +137,20 @@ async def _export(
     return 0
 
 
+def how_to_start_empty(settings: Settings) -> str:
+    """What to do when --demo refuses a non-empty database: nothing is ever deleted for you."""
+    if settings.database_url:
+        return (
+            "To try the demo, point DATABASE_URL at a new, empty database (e.g. `createdb oia_demo`, then "
+            "DATABASE_URL=postgresql://.../oia_demo uv run oia migrate && uv run oia seed --demo)."
+        )
+    return (
+        f"To try the demo, run it on a fresh embedded database: stop `oia serve`, then "
+        f"`rm -rf {settings.embedded_pg_dir}` (this deletes everything in it), `uv run oia migrate` and "
+        f"`uv run oia seed --demo`; or set DATABASE_URL to a new, empty database."
+    )
+
+
 def run_demo(run: Runner[Any], scale: float, echo: Echo) -> int:
     """`oia seed --demo`: the synthetic world, or why not; returns the exit code."""
     from service.ops.seed.demo import DemoRefused, seed_demo
@@ -152,6 +167,8 @@ def run_demo(run: Runner[Any], scale: float, echo: Echo) -> int:
             summary = run(lambda session: seed_demo(session, scale, progress))
         except DemoRefused as exc:
             echo(f"{'' if exc.already else 'error: '}{exc}", err=not exc.already)
+            if not exc.already:
+                echo(how_to_start_empty(get_settings()), err=True)
             return 0 if exc.already else 1
     echo(
         f"demo world at scale {scale:g}: {summary.officials:,} officials (FTE of {summary.filled:,} filled "

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
 from service.records.history import Actor
-from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, no_repeats, partial
+from service.schemas.base import ArchivedMeta, RecordMeta, StrictModel, explain_read_only, no_repeats, partial
 from service.schemas.types import ComponentCode, Day, Flag, Text, Timestamp
 from service.schemas.vocab import Concurrence, RecommendationStatus
 
@@ -33,6 +33,14 @@ def _http_url(value: str) -> str:
         raise ValueError("evidence_url must not contain spaces or control characters")
     return value
 
+
+# What a client that sends these fields is told instead of "Extra inputs are not permitted".
+MOVED_BY_UPDATES = {
+    "status": "status changes only through POST /api/v1/recommendations/{id}/updates "
+    '(e.g. {"to_status": "open_resolved", "note": "..."}); it starts open_unresolved',
+    "closed_on": "closed_on is set by the update that closes the recommendation "
+    "(POST /api/v1/recommendations/{id}/updates)",
+}
 
 EvidenceUrl = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_http_url)]
 
@@ -82,9 +90,12 @@ class RecommendationCreate(StrictModel):
         return value
 
     _no_repeats = no_repeats("activity_ids", "posting_ids")
+    _moved_by_updates = explain_read_only(MOVED_BY_UPDATES)
 
 
-RecommendationPatch = partial(RecommendationCreate, "RecommendationPatch")
+RecommendationPatch = partial(
+    RecommendationCreate, "RecommendationPatch", {"_moved_by_updates": explain_read_only(MOVED_BY_UPDATES)}
+)
 
 
 class RecommendationRead(ArchivedMeta, RecordMeta, RecommendationCreate):

@@ -17,7 +17,10 @@ from service.errors import (
 
 IfMatch = Annotated[
     str | None,
-    Header(max_length=100, description='Required: the record\'s current ETag, e.g. "3"'),
+    Header(
+        max_length=100,
+        description='Required: the ETag your change is based on, e.g. "3" (quoted; a bare 3 is accepted too)',
+    ),
 ]
 IfNoneMatch = Annotated[str | None, Header(max_length=200)]
 IdempotencyKey = Annotated[
@@ -30,7 +33,8 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-_STRONG_TAG = re.compile(r'^"(\d+)"$')
+_STRONG_TAG = re.compile(r'^"(\d{1,18})"$')
+_BARE_TAG = re.compile(r"^(\d{1,18})$")  # an unquoted version: accepted, see check_if_match
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 
 
@@ -38,32 +42,68 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def require_if_match(if_match: str | None) -> str:
-    """428 when a write does not say which version it is based on."""
+def require_if_match(if_match: str | None, version: int) -> str:
+    """428 when a write does not say which version it is based on; the detail names the current one."""
     if if_match is None or not if_match.strip():
+        current = etag(version)
         raise PreconditionRequired(
-            'This write needs If-Match with the ETag you last read (e.g. If-Match: "3").'
+            f"This write needs If-Match with the ETag of the version your change is based on; "
+            f"this record's current ETag is {current} (If-Match: {current}).",
+            extra={"current_etag": current},
         )
     return if_match
 
 
+def _versions(if_match: str) -> tuple[set[int], list[str], list[str]]:
+    """The versions named by strong tags ("3", or a bare 3: see below), the weak tags, the rest."""
+    versions: set[int] = set()
+    weak: list[str] = []
+    other: list[str] = []
+    for tag in (t.strip() for t in if_match.split(",")):
+        if m := _STRONG_TAG.match(tag) or _BARE_TAG.match(tag):
+            versions.add(int(m.group(1)))
+        elif tag.startswith("W/"):
+            weak.append(tag)
+        elif tag:
+            other.append(tag)
+    return versions, weak, other
+
+
 def check_if_match(if_match: str, version: int) -> None:
-    """Strong comparison (RFC 9110 13.1.1): a weak or stale tag is 412."""
+    """Strong comparison (RFC 9110 13.1.1); 412 otherwise, with a detail that says why.
+
+    RFC 9110 wants entity tags quoted; a bare integer (`If-Match: 3`, a common slip) is read as "3",
+    so a client that dropped the quotes is never told that an unchanged record has changed."""
     if if_match.strip() == "*":
         return
-    tags = [t.strip() for t in if_match.split(",")]
-    if etag(version) not in [t for t in tags if _STRONG_TAG.match(t)]:
-        raise PreconditionFailed(
-            f"The record has changed: its ETag is now {etag(version)}. Read it again and retry.",
-            extra={"current_etag": etag(version)},
+    versions, weak, other = _versions(if_match)
+    if version in versions:
+        return
+    current = etag(version)
+    if versions and max(versions) < version:
+        detail = f"The record has changed: its ETag is now {current}. Read it again and retry."
+    elif versions:
+        sent = ", ".join(etag(v) for v in sorted(versions))
+        what = "is not a version of this record" if min(versions) > version else "does not match"
+        detail = f"If-Match {sent} {what}: its ETag is {current}."
+    elif weak:
+        detail = (
+            f"If-Match needs a strong ETag; {weak[0]} is weak and never matches (RFC 9110). "
+            f"This record's ETag is {current}."
         )
+    else:
+        detail = (
+            f'If-Match {other[0][:40]!r} is not an ETag: ETags look like "3" (quoted). '
+            f"This record's ETag is {current}."
+        )
+    raise PreconditionFailed(detail, extra={"current_etag": current})
 
 
 def not_modified(if_none_match: str | None, version: int) -> bool:
     if if_none_match is None:
         return False
     tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    return "*" in tags or etag(version) in tags
+    return "*" in tags or etag(version) in tags or str(version) in tags
 
 
 def require_json(request: Request) -> None:

@@ -37,11 +37,11 @@ from service.records.store import RecordStore
 async def load_for_write(
     session: AsyncSession, store: RecordStore, key: Any, principal: Principal, if_match: str | None
 ) -> Row:
-    """The locked record a conditional write applies to: 428 without If-Match, 404, 403, then 412."""
-    tag = require_if_match(if_match)
+    """The locked record a conditional write applies to: 404, 403, then 428 without If-Match (naming
+    the current ETag, which a caller allowed to write may know), then 412."""
     current = await load(session, store, key, principal, for_update=True)
     store.ensure_can_write(principal, current)
-    check_if_match(tag, current["version"])
+    check_if_match(require_if_match(if_match, current["version"]), current["version"])
     return current
 
 

@@ -44,6 +44,20 @@ def _country(value: str) -> str:
     return value
 
 
+def _upper_case_hint(value: object) -> object:
+    """`mx` is a 422 that says what to send instead (codes are never silently upper-cased)."""
+    if isinstance(value, str) and value != value.upper() and value.upper() in COUNTRY_CODES:
+        raise ValueError(f"'{value}' is not a country code: use upper case: {value.upper()}")
+    return value
+
+
+def check_country(value: str) -> str:
+    """The one rule for a country code wherever one is taken (bodies, filters, paths): the code, or
+    ValueError with a message that says what is wrong (and, for `mx`, to use upper case: MX)."""
+    _upper_case_hint(value)
+    return _country(value)
+
+
 def _currency(value: str) -> str:
     if value not in CURRENCY_CODES:
         raise ValueError(f"'{value}' is not an ISO 4217 currency code")
@@ -89,6 +103,7 @@ def Text(max_length: int, min_length: int = 0) -> Any:
 CountryCode = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Z]{2}$"),
+    BeforeValidator(_upper_case_hint),  # wraps the pattern check: runs first, keeps it in the schema
     AfterValidator(_country),
     Field(description="ISO 3166-1 alpha-2 (XK for Kosovo)", examples=["MX"]),
 ]
