@@ -20,8 +20,10 @@ from service.ops.embedded import database_url
 from service.postings.router import router as postings_router
 from service.posts.router import router as posts_router
 from service.recommendations.router import router as recommendations_router
+from service.records.cursor_secret import load_cursor_secret
 from service.resources import STORES
 from service.strategic_goals.router import router as goals_router
+from service.web.admission import Gates
 from service.web.body_limit import BodyLimitMiddleware
 from service.web.docs import install_docs
 from service.web.health import head_revision
@@ -60,6 +62,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_read_sessionmaker(engine)
+    secret = settings.cursor_secret.get_secret_value() if settings.cursor_secret else None
+    stop_secret_retry = await load_cursor_secret(engine, secret)
     # What start-up built (routes, pydantic validators, SQLAlchemy metadata: ~150k objects) lives as
     # long as the process, yet every full collection walked all of it: under load a worker stopped
     # for ~100 ms every few seconds, the GET by id p99. Frozen out of the collector's sight, a full
@@ -70,6 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         gc.unfreeze()
+        stop_secret_retry()
         await engine.dispose()
 
 
@@ -87,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.gates = Gates.from_settings(settings)
     app.state.head_revision = head_revision()
     install_error_handlers(app)
     install_observability(app)  # inside RequestContextMiddleware: the request id is set

@@ -1,15 +1,14 @@
 """The overlaps cursor: where a listing stopped, as (country, a, b) in the keyset order
-(country, a.id, b.id). Opaque to clients (base64url JSON); anything else is a 400."""
+(country, a.id, b.id). Opaque to clients (signed like every cursor: service.records.cursor); anything
+else is a 400."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 
 from service.errors import BadRequest
+from service.records.cursor import seal, unseal
 from service.schemas.types import COUNTRY_CODES
 
 NIL = uuid.UUID(int=0)
@@ -25,14 +24,14 @@ class Position:
 
 def encode_position(position: Position) -> str:
     payload = {"s": "overlaps", "c": position.country, "a": str(position.after_a), "b": str(position.after_b)}
-    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+    return seal("overlaps", payload)
 
 
 def decode_position(cursor: str) -> Position:
+    payload = unseal("overlaps", cursor)
     try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if payload["s"] != "overlaps" or payload["c"] not in COUNTRY_CODES:
             raise ValueError("not an overlaps cursor")
         return Position(payload["c"], uuid.UUID(payload["a"]), uuid.UUID(payload["b"]))
-    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadRequest("The cursor is not valid; use next_cursor exactly as returned.") from exc

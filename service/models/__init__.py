@@ -5,7 +5,7 @@ from service.models.base import Base
 from service.models.postings import Posting
 from service.models.recommendations import Recommendation, RecommendationUpdate
 from service.models.reference import Component, Post, StrategicGoal
-from service.models.system import ApiKey, AuditEntry, IdempotencyRecord, OverlapMark
+from service.models.system import ApiKey, AuditEntry, IdempotencyRecord, OverlapMark, ServiceSecret
 
 __all__ = [
     "Activity",
@@ -19,5 +19,6 @@ __all__ = [
     "Posting",
     "Recommendation",
     "RecommendationUpdate",
+    "ServiceSecret",
     "StrategicGoal",
 ]
