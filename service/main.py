@@ -32,6 +32,7 @@ from service.web.middleware import RequestContextMiddleware
 from service.web.observability import install_observability
 from service.web.openapi import build_openapi, operation_id
 from service.web.problems import build_method_table, install_error_handlers
+from service.web.timeouts import TimeoutMiddleware
 
 DESCRIPTION = """The system of record for what DHS does abroad: international **activities**,
 **postings** (positions abroad), the Inspector General's **recommendations**, and coordination
@@ -100,6 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_import_bytes=settings.max_import_bytes
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        TimeoutMiddleware,
+        read_timeout=settings.body_read_timeout_seconds,
+        write_timeout=settings.write_timeout_seconds,
+        min_rate=settings.min_transfer_bytes_per_second,
+    )
     install_docs(app)
     app.include_router(health_router)
     routers = [*API_ROUTERS, *(bulk_router(store) for store in STORES)]

@@ -16,7 +16,7 @@ from service.auth import CurrentKey, Principal
 from service.db import ReadSessionDep, SessionDep
 from service.records import search
 from service.records import sql as records
-from service.records.http import READ_ERRORS
+from service.records.http import READ_ERRORS, error_responses
 from service.records.pagination import Page, Sort, link_header, parse_sort
 from service.records.params import list_params
 from service.records.store import RecordStore
@@ -89,7 +89,7 @@ def add_list(router: APIRouter, store: RecordStore) -> None:
         endpoint,
         methods=["GET"],
         response_model=Page[store.read_model],  # type: ignore[name-defined]
-        responses=READ_ERRORS,
+        responses={**READ_ERRORS, **error_responses(429)} if searchable else READ_ERRORS,
         operation_id=f"list_{name}",
     )
 
