@@ -7,6 +7,7 @@ ids), which makes two exports of unchanged data byte-identical.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
@@ -74,6 +75,32 @@ class NdjsonEncoder:
         return b"".join(model.model_dump_json().encode() + b"\n" for model in models)
 
 
+async def open_export(
+    session: AsyncSession,
+    store: RecordStore,
+    where: list[ColumnElement[bool]],
+    fmt: BulkFormat,
+    *,
+    batch_rows: int,
+) -> AsyncIterator[bytes]:
+    """export_chunks with its query already running and its first batch already read, so a database
+    error is raised here, before a status line is sent (then it is a problem response, not a 200 cut
+    off), and the first bytes leave at once."""
+    chunks = export_chunks(session, store, where, fmt, batch_rows=batch_rows)
+    first = [await anext(chunks)]  # the CSV header (b"" for NDJSON): nothing has touched SQL yet
+    with contextlib.suppress(StopAsyncIteration):
+        first.append(await anext(chunks))  # the first batch: the query has run
+
+    async def rest() -> AsyncIterator[bytes]:
+        for chunk in first:
+            if chunk:
+                yield chunk
+        async for chunk in chunks:
+            yield chunk
+
+    return rest()
+
+
 async def export_chunks(
     session: AsyncSession,
     store: RecordStore,
@@ -85,8 +112,7 @@ async def export_chunks(
 ) -> AsyncIterator[bytes]:
     """The encoded export, one chunk per batch of rows (the CSV header comes first)."""
     encoder = CsvEncoder(store) if fmt is BulkFormat.csv else NdjsonEncoder()
-    if header := encoder.header():
-        yield header
+    yield encoder.header()
     table = store.spec.table
     # Only what the read model shows: not, e.g., a search document column.
     columns = [column for column in table.c if column.name in store.read_model.model_fields]

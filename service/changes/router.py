@@ -16,6 +16,7 @@ from service.records.history import SEQ, SEQ_SORT
 from service.records.http import error_responses
 from service.records.pagination import Cursor, Limit, decode_cursor, encode_cursor
 from service.schemas.types import Timestamp
+from service.web.urls import this_url_with
 
 router = APIRouter(tags=["changes"])
 
@@ -71,5 +72,5 @@ async def list_changes(
     body = ChangePage(items=items, next_cursor=next_cursor).model_dump(mode="json")
     # A full page means more may be waiting now; a short one means "poll again later".
     full = len(rows) == limit
-    headers = {"Link": f'<{request.url.include_query_params(after=next_cursor)}>; rel="next"'} if full else {}
+    headers = {"Link": f'<{this_url_with(request, after=next_cursor)}>; rel="next"'} if full else {}
     return JSONResponse(body, headers=headers)
