@@ -37,17 +37,19 @@ def add_list(router: APIRouter, store: RecordStore) -> None:
         listing: Any,
         search_session: AsyncSession | None = None,
     ) -> Response:
-        where = await store.where(session, params)
         order = parse_sort(listing.sort, store.spec.sort_columns(), store.default_sort)
         q = getattr(params, "q", None)
         if q is None or search_session is None:
+            where = await store.where(session, params)
             return await list_response(request, session, store, where, order, listing.cursor, listing.limit)
-        # A search is an expensive request: admitted per caller, on its own short statement timeout.
+        # A search is an expensive request: admitted per caller before it touches the database, then
+        # everything on one connection (its own session) under its own short statement timeout.
         gate, timeout_ms = (
             request.app.state.gates.search,
             request.app.state.settings.search_statement_timeout_ms,
         )
         async with gate.admitted(caller(principal)), search.bounded(search_session, timeout_ms):
+            where = await store.where(search_session, params)
             return await list_response(
                 request,
                 search_session,
