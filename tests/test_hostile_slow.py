@@ -75,7 +75,8 @@ def idle_in_transaction(live: LiveServer) -> list[str]:
         conn = await asyncpg.connect(dsn(live.database_url))
         try:
             sql = (
-                "SELECT query FROM pg_stat_activity WHERE application_name = 'oia-registry' "
+                "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = 'oia-registry' "
                 "AND state LIKE 'idle in transaction%'"
             )
             return [row[0] for row in await conn.fetch(sql)]

@@ -7,6 +7,7 @@ ids), which makes two exports of unchanged data byte-identical.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import io
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.bulk.csv_codec import cell_encoder, field_kinds
 from service.records.store import RecordStore
+
+SLICE_ROWS = 100  # rows encoded between two turns of the event loop
 
 
 class BulkFormat(StrEnum):
@@ -121,7 +124,12 @@ async def export_chunks(
     # A small first batch, so the first bytes leave at once even if a whole batch takes a while.
     batch = await rows.fetchmany(min(100, batch_rows))
     while batch:
-        yield encoder.encode([store.to_read(dict(row)) for row in batch])
-        if on_rows is not None:
-            on_rows(len(batch))
+        for start in range(0, len(batch), SLICE_ROWS):
+            part = batch[start : start + SLICE_ROWS]
+            yield encoder.encode([store.to_read(dict(row)) for row in part])
+            if on_rows is not None:
+                on_rows(len(part))
+            # Encoding is CPU work on the event loop, and a send does not always yield to it: let the
+            # worker's other requests (a readiness probe, a GET) in between slices.
+            await asyncio.sleep(0)
         batch = await rows.fetchmany(batch_rows)
