@@ -123,6 +123,8 @@ async def csv_records(
     number = 0
     async for text in _text(chunks):
         for record in splitter.feed(text):
+            if len(record) > max_record:
+                raise _too_long("header" if number == 0 else "row", number, max_record)
             if cells := _cells(record):
                 yield number, cells
                 number += 1

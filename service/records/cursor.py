@@ -85,11 +85,6 @@ def unseal(scope: str, cursor: str) -> dict[str, Any]:
     return payload
 
 
-def _truncate(text: str) -> str:
-    prefix = text.encode()[:PREFIX_BYTES].decode(errors="ignore")  # whole characters only
-    return prefix
-
-
 def encode_value(value: Any) -> Any:
     """A sort value (or id) as JSON: ISO dates, UUID and Decimal text, long strings truncated."""
     if isinstance(value, datetime | date):
@@ -97,7 +92,8 @@ def encode_value(value: Any) -> Any:
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)
     if isinstance(value, str) and len(value.encode()) > KEY_BYTES:
-        return {"p": _truncate(value), "h": value_digest(value)}
+        prefix = value.encode()[:PREFIX_BYTES].decode(errors="ignore")  # whole characters only
+        return {"p": prefix, "h": value_digest(value)}
     return value
 
 
@@ -177,8 +173,3 @@ def decode_value(column: KeyedColumnElement[Any], raw: Any) -> Any:
     if isinstance(kind, String):
         return _string(kind, raw)
     raise ValueError(f"cannot page by a {kind!r} column")
-
-
-def invalid_cursor(exc: Exception | None = None) -> BadRequest:
-    """The 400 for a cursor whose payload does not fit (kept here so every reader says the same)."""
-    return BadRequest(_INVALID)
