@@ -76,7 +76,13 @@ def _digest(q: str) -> str:
 async def bounded(session: AsyncSession, timeout_ms: int) -> AsyncIterator[None]:
     """Run a search's statements under its own statement timeout (`session` must be transactional:
     SET LOCAL lasts to its end); a statement that runs out is a 422 "query too broad"."""
-    await session.execute(select(func.set_config("statement_timeout", str(timeout_ms), True)))
+    # And a plan per query: how many rows a tsquery matches differs by orders of magnitude between
+    # searches, which the generic plan of a prepared statement cannot know.
+    settings = select(
+        func.set_config("statement_timeout", str(timeout_ms), True),
+        func.set_config("plan_cache_mode", "force_custom_plan", True),
+    )
+    await session.execute(settings)
     try:
         yield
     except DBAPIError as exc:
