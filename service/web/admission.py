@@ -74,7 +74,8 @@ class Gate:
             raise self._refuse(f"The server is busy with other {self.name} requests")
         try:
             # Not locked: acquire() takes the slot without suspending.
-            await asyncio.wait_for(self.slots.acquire(), timeout=max(self.wait_seconds, 0.001))
+            async with asyncio.timeout(max(self.wait_seconds, 0.001)):
+                await self.slots.acquire()
         except TimeoutError:
             self._uncount(who)
             raise self._refuse(f"The server is busy with other {self.name} requests") from None

@@ -62,7 +62,9 @@ class TimeoutMiddleware:
             if body_done:
                 return await receive()  # after the body this waits for a disconnect: no deadline
             try:
-                message = await asyncio.wait_for(receive(), timeout=self.read_timeout)
+                # asyncio.timeout, not wait_for: no task per call (this runs for every request).
+                async with asyncio.timeout(self.read_timeout):
+                    message = await receive()
             except TimeoutError:
                 raise RequestTimeout(f"No request body arrived for {self.read_timeout:g} s.") from None
             if message["type"] != "http.request":
@@ -78,7 +80,8 @@ class TimeoutMiddleware:
             if message["type"] == "http.response.start":
                 writing = _Rate(self.write_timeout, self.min_rate)
             try:
-                await asyncio.wait_for(send(message), timeout=self.write_timeout)
+                async with asyncio.timeout(self.write_timeout):
+                    await send(message)
             except TimeoutError:
                 raise ClientStalled(f"took nothing for {self.write_timeout:g} s") from None
             streaming = message["type"] == "http.response.body" and message.get("more_body", False)
