@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     search_max_concurrent: int = Field(default=4, ge=1)
     search_per_key: int = Field(default=16, ge=1)
     search_queue_seconds: float = Field(default=2.0, ge=0)  # wait for a search slot before 429
-    search_rank_limit: int = Field(default=1000, ge=1)  # more matches: newest first, unranked
+    search_rank_limit: int = Field(default=250, ge=1)  # more matches: newest first, unranked
     search_statement_timeout_ms: int = Field(default=2000, ge=100)
     # Absolute URLs (Location, Link) start with this; unset: the address the connection reached.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")

@@ -138,7 +138,7 @@ async def ranked_page_json(
     q: str,
     cursor: str | None,
     limit: int,
-    rank_limit: int = 1000,
+    rank_limit: int = 250,
 ) -> tuple[list[str], str | None, str]:
     """One page of rows matching `q` and `where`: best match first, or newest first when more than
     `rank_limit` match; each row as the JSON text PostgreSQL built for it. Returns the docs, the
