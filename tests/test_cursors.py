@@ -148,3 +148,24 @@ async def test_an_altered_cursor_is_400(client: httpx.AsyncClient, keys: Keys) -
     problem(await client.get(URL, params={"cursor": cursor[:-3]}, headers=keys["reader"]), 400)
     other = await client.get("/api/v1/postings", params={"cursor": cursor}, headers=keys["reader"])
     problem(other, 400)  # signed for another table
+
+
+async def test_a_change_feed_cursor_from_before_signing_still_reads(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    """Integrators keep their feed position for as long as they sync: a 1.0 cursor (unsigned base64url
+    JSON of a seq) goes on working; a malformed one is still a 400."""
+    await create(client, keys)
+    await create(client, keys)
+    feed = (await client.get("/api/v1/changes", headers=keys["reader"])).json()["items"]
+    seq = feed[-2]["seq"]
+    legacy = base64.urlsafe_b64encode(json.dumps({"s": "seq", "v": seq, "i": seq}).encode()).decode()
+    after = await client.get("/api/v1/changes", params={"after": legacy.rstrip("=")}, headers=keys["reader"])
+    assert [c["seq"] for c in after.json()["items"]] == [feed[-1]["seq"]]
+    for bad in (
+        {"s": "seq", "v": 2**70, "i": 2**70},
+        {"s": "seq", "v": 1, "i": 2},
+        {"s": "id", "v": 1, "i": 1},
+    ):
+        raw = base64.urlsafe_b64encode(json.dumps(bad).encode()).decode().rstrip("=")
+        problem(await client.get("/api/v1/changes", params={"after": raw}, headers=keys["reader"]), 400)

@@ -12,9 +12,9 @@ from pydantic import BaseModel
 from service.auth import CurrentKey
 from service.changes.repository import changes_after
 from service.db import SessionDep
-from service.records.history import SEQ, SEQ_SORT
+from service.records.history import SEQ_SORT, feed_position
 from service.records.http import error_responses
-from service.records.pagination import Cursor, Limit, decode_cursor, encode_cursor
+from service.records.pagination import Cursor, Limit, encode_cursor
 from service.schemas.types import Timestamp
 from service.web.urls import this_url_with
 
@@ -64,7 +64,7 @@ async def list_changes(
     limit: Limit = 50,
 ) -> JSONResponse:
     """Changes after a cursor, oldest first; remember next_cursor and poll with it."""
-    after_seq = decode_cursor(after, SEQ_SORT, SEQ)[1] if after else 0
+    after_seq = feed_position(after) if after else 0
     rows = await changes_after(session, after_seq, [r.value for r in resource], limit)
     last_seq = rows[-1]["seq"] if rows else after_seq
     items = [Change(id=str(r["record_id"]), **{k: v for k, v in r.items() if k != "record_id"}) for r in rows]
