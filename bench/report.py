@@ -136,6 +136,14 @@ def markdown(result: dict[str, Any]) -> str:
         verdict = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
         by_cpu = _fmt(t.get("by_cpu"), 2)
         out.append(f"| {t['target']} | {_fmt(t['value'], 2)} | {by_cpu} | {t['limit']} | {verdict} |")
+    if over := result.get("overload"):
+        share = f"{over['share_2xx_under_1s'] * 100:.1f} %"
+        out.append(
+            f"\n**Overload** ({over['seconds']:.0f} s, one key misbehaving: stalled exports and imports, "
+            f"30 searches at a time, strangers' uploads): {share} of {over['ordinary_requests']:,} ordinary "
+            f"requests answered 2xx in under 1 s (p50 {over['p50_ms']} ms, p99 {over['p99_ms']} ms; "
+            f"statuses {over['ordinary_statuses']}); the bad key got {over['bad_key_got']}"
+        )
     rss = ", ".join(f"{k} {v} MB" for k, v in result["rss_after_mb"].items())
     out.append(f"\nWorker RSS after the run: {rss}")
     if result.get("plans"):

@@ -21,14 +21,14 @@ from typing import Any
 
 import asyncpg
 
-from bench import report, scenarios
+from bench import overload, report, scenarios
 from bench.common import RESULTS, create_admin_key, database_name, dsn, machine
 from bench.cpu import CpuMeter, backends, settle
 from bench.drive import Around, Load
 from bench.raw import plans
 from bench.servers import Server
 
-PHASES = ("reads", "views", "writes", "bulk", "orm", "raw")
+PHASES = ("reads", "views", "writes", "bulk", "orm", "raw", "overload")
 
 
 class Run:
@@ -48,6 +48,7 @@ class Run:
         self.profiles: dict[str, Any] = {}
         self.plans: dict[str, Any] = {}
         self.openapi: dict[str, Any] = {}
+        self.overload: dict[str, Any] = {}
 
     def file(self, name: str, lines: list[str]) -> Path:
         path = self.work / name
@@ -137,6 +138,7 @@ class Run:
             "targets": report.targets(self.rows, self.bulk, service_rss, self.plans),
             "plans": self.plans,
             "profiles": self.profiles,
+            "overload": self.overload,
         }
 
 
@@ -180,6 +182,8 @@ def main() -> None:
     if "raw" in run.only:
         scenarios.raw(run)
         run.plans = asyncio.run(plans(run.url, run.ids[0]))
+    if "overload" in run.only:
+        run.overload = overload.run(run, seconds=5 if args.quick else 15)
     result = run.result()
     print("\n" + report.write(result))
     print(f"results: bench/results/{args.scale}-{run.run_id}.json and .md")

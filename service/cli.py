@@ -54,6 +54,8 @@ def serve(
     """Serve the API with uvicorn (uvloop and httptools when installed)."""
     import uvicorn
 
+    from service.web.server import uvicorn_options
+
     url = configured_url()
     # Workers inherit the resolved URL, so they all talk to the same (maybe embedded) server.
     os.environ["DATABASE_URL"] = url
@@ -72,6 +74,7 @@ def serve(
         workers=workers,
         access_log=False,
         proxy_headers=False,
+        **uvicorn_options(),  # keep-alive, header deadline, connection cap (service.web.server)
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,28 @@ class Settings(BaseSettings):
     db_role: str = Field(default="oia_service", pattern=r"^[a-z_][a-z0-9_]{0,62}$|^$")
     # eCC country clearance: how many days before departure a trip's clearance should be requested.
     clearance_lead_days: int = Field(default=30, ge=0, le=365)
+    # A session idle inside a transaction this long is ended by PostgreSQL (a backstop: the timeouts
+    # below free a stalled request's connection first).
+    db_idle_in_transaction_timeout_ms: int = Field(default=60_000, ge=1000)
+    # Slow or stalled clients (service.web.timeouts, service.web.server).
+    header_timeout_seconds: float = Field(default=10.0, gt=0)  # connect to end of the request headers
+    keep_alive_seconds: float = Field(default=5.0, gt=0)  # idle between requests on one connection
+    body_read_timeout_seconds: float = Field(default=20.0, gt=0)  # longest wait for the next body bytes
+    write_timeout_seconds: float = Field(default=30.0, gt=0)  # longest wait for a client to take a chunk
+    min_transfer_bytes_per_second: int = Field(default=500, ge=0)  # average, once a timeout has passed
+    server_max_connections: int = Field(default=2048, ge=16)  # more are refused (uvicorn's 503)
+    # Expensive requests, per process (service.web.admission): exports and imports together, and `q`.
+    bulk_max_concurrent: int = Field(default=3, ge=1)
+    bulk_per_key: int = Field(default=2, ge=1)
+    search_max_concurrent: int = Field(default=4, ge=1)
+    search_per_key: int = Field(default=16, ge=1)
+    search_queue_seconds: float = Field(default=2.0, ge=0)  # wait for a search slot before 429
+    search_rank_limit: int = Field(default=250, ge=1)  # more matches: newest first, unranked
+    search_statement_timeout_ms: int = Field(default=2000, ge=100)
+    # Absolute URLs (Location, Link) start with this; unset: the address the connection reached.
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+    # Signs pagination cursors; unset: the secret migration 0008 stored in the database.
+    cursor_secret: SecretStr | None = Field(default=None, min_length=16)
 
 
 @lru_cache

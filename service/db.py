@@ -39,6 +39,8 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
     server_settings = {
         "timezone": "UTC",
         "statement_timeout": str(settings.db_statement_timeout_ms),
+        # A backstop for a request stalled mid-transaction (the HTTP timeouts come first).
+        "idle_in_transaction_session_timeout": str(settings.db_idle_in_transaction_timeout_ms),
         "application_name": "oia-registry",
     }
     if settings.db_role:

@@ -104,6 +104,10 @@ class PreconditionRequired(ProblemError):
     status, title, slug = 428, "Precondition Required", "precondition-required"
 
 
+class TooManyRequests(ProblemError):
+    status, title, slug = 429, "Too Many Requests", "too-many-requests"
+
+
 class ServiceUnavailable(ProblemError):
     status, title, slug = 503, "Service Unavailable", "unavailable"
 

@@ -21,9 +21,11 @@ from service.ops.embedded import database_url
 from service.postings.router import router as postings_router
 from service.posts.router import router as posts_router
 from service.recommendations.router import router as recommendations_router
+from service.records.cursor_secret import load_cursor_secret
 from service.resources import STORES
 from service.strategic_goals.router import router as goals_router
 from service.trips.router import router as trips_router
+from service.web.admission import Gates
 from service.web.body_limit import BodyLimitMiddleware
 from service.web.docs import install_docs
 from service.web.health import head_revision
@@ -33,6 +35,7 @@ from service.web.middleware import RequestContextMiddleware
 from service.web.observability import install_observability
 from service.web.openapi import build_openapi, operation_id
 from service.web.problems import build_method_table, install_error_handlers
+from service.web.timeouts import TimeoutMiddleware
 
 DESCRIPTION = """The system of record for what DHS does abroad: international **activities**,
 **postings** (positions abroad), the Inspector General's **recommendations**, and coordination
@@ -65,6 +68,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_read_sessionmaker(engine)
+    secret = settings.cursor_secret.get_secret_value() if settings.cursor_secret else None
+    stop_secret_retry = await load_cursor_secret(engine, secret)
     # What start-up built (routes, pydantic validators, SQLAlchemy metadata: ~150k objects) lives as
     # long as the process, yet every full collection walked all of it: under load a worker stopped
     # for ~100 ms every few seconds, the GET by id p99. Frozen out of the collector's sight, a full
@@ -75,6 +80,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         gc.unfreeze()
+        stop_secret_retry()
         await engine.dispose()
 
 
@@ -92,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.gates = Gates.from_settings(settings)
     app.state.head_revision = head_revision()
     install_error_handlers(app)
     install_observability(app)  # inside RequestContextMiddleware: the request id is set
@@ -99,6 +106,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_import_bytes=settings.max_import_bytes
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        TimeoutMiddleware,
+        read_timeout=settings.body_read_timeout_seconds,
+        write_timeout=settings.write_timeout_seconds,
+        min_rate=settings.min_transfer_bytes_per_second,
+    )
     install_docs(app)
     app.include_router(health_router)
     routers = [*API_ROUTERS, *(bulk_router(store) for store in STORES)]

@@ -35,6 +35,7 @@ class LiveServer:
     key_id: str
     database_url: str
     log: Path  # the server's stdout and stderr (JSON access log included)
+    pid: int = 0  # the server process (one worker: uvicorn serves in it)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -83,20 +84,27 @@ def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path, secon
 
 
 @contextmanager
-def live_server(tmp_dir: Path) -> Iterator[LiveServer]:
-    """`oia serve` on a free port over a fresh database, with an admin key; stopped on exit."""
+def live_server(tmp_dir: Path, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """`oia serve` on a free port over a fresh database, with an admin key; stopped on exit. `env`
+    adds settings (e.g. {"WRITE_TIMEOUT_SECONDS": "3"})."""
     with fresh_database("oia_live") as url:
         key_id, key = admin_key(url)
         port = free_port()
         log = tmp_dir / f"server-{port}.log"
-        env = {**os.environ, "DATABASE_URL": url, "AUTH_CACHE_SECONDS": "0", "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "AUTH_CACHE_SECONDS": "0",
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
         command = [*oia_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
         with log.open("wb") as sink:
             process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
         base_url = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base_url, process, log)
-            yield LiveServer(base_url, key, key_id, url, log)
+            yield LiveServer(base_url, key, key_id, url, log, process.pid)
         finally:
             process.terminate()
             try:

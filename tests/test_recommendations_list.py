@@ -105,7 +105,7 @@ async def test_updated_since_and_archived(
         "priority=very",
         "overdue=later",
         "updated_since=yesterday",
-        "sort=target_date",
+        "sort=closed_on",
         "limit=500",
     ],
 )

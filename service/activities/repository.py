@@ -25,7 +25,16 @@ class ActivityStore(RecordStore):
         table=TABLE,
         unique_label="an activity with this identifier",
         marking=("sensitivity", "lead_component"),
-        sortable=("id", "created_at", "updated_at", "identifier", "title"),
+        sortable=(
+            "id",
+            "created_at",
+            "updated_at",
+            "identifier",
+            "title",
+            "start_date",
+            "end_date",
+            "estimated_cost",
+        ),
     )
     read_model = ActivityRead
     create_model = ActivityCreate
@@ -35,7 +44,8 @@ class ActivityStore(RecordStore):
     singular = "activity"
     tag = "activities"
     list_doc = (
-        "List activities, filtered, searched (q) and sorted (id, created_at, updated_at, identifier, title)."
+        "List activities, filtered, searched (q) and sorted (id, created_at, updated_at, identifier, title,\n"
+        "    start_date, end_date, estimated_cost; nulls last ascending, first descending)."
     )
     references = {
         "lead_component": COMPONENT,

@@ -7,6 +7,8 @@ ids), which makes two exports of unchanged data byte-identical.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +22,8 @@ from service.auth import Principal
 from service.bulk.csv_codec import cell_encoder, field_kinds
 from service.records.links import visible_link_column
 from service.records.store import RecordStore
+
+SLICE_ROWS = 100  # rows encoded between two turns of the event loop
 
 
 class BulkFormat(StrEnum):
@@ -76,6 +80,33 @@ class NdjsonEncoder:
         return b"".join(model.model_dump_json().encode() + b"\n" for model in models)
 
 
+async def open_export(
+    session: AsyncSession,
+    store: RecordStore,
+    where: list[ColumnElement[bool]],
+    fmt: BulkFormat,
+    principal: Principal,
+    *,
+    batch_rows: int,
+) -> AsyncIterator[bytes]:
+    """export_chunks with its query already running and its first batch already read, so a database
+    error is raised here, before a status line is sent (then it is a problem response, not a 200 cut
+    off), and the first bytes leave at once."""
+    chunks = export_chunks(session, store, where, fmt, principal, batch_rows=batch_rows)
+    first = [await anext(chunks)]  # the CSV header (b"" for NDJSON): nothing has touched SQL yet
+    with contextlib.suppress(StopAsyncIteration):
+        first.append(await anext(chunks))  # the first batch: the query has run
+
+    async def rest() -> AsyncIterator[bytes]:
+        for chunk in first:
+            if chunk:
+                yield chunk
+        async for chunk in chunks:
+            yield chunk
+
+    return rest()
+
+
 async def export_chunks(
     session: AsyncSession,
     store: RecordStore,
@@ -89,8 +120,7 @@ async def export_chunks(
     """The encoded export, one chunk per batch of rows (the CSV header comes first); `where` says
     which records (the caller's selection), `principal` which of their links it may see."""
     encoder = CsvEncoder(store) if fmt is BulkFormat.csv else NdjsonEncoder()
-    if header := encoder.header():
-        yield header
+    yield encoder.header()
     table = store.spec.table
     # Only what the read model shows (not, e.g., a search document column); links to marked records
     # with only the ids the reader may see (service.records.links).
@@ -107,7 +137,12 @@ async def export_chunks(
     # A small first batch, so the first bytes leave at once even if a whole batch takes a while.
     batch = await rows.fetchmany(min(100, batch_rows))
     while batch:
-        yield encoder.encode([store.to_read(dict(row)) for row in batch])
-        if on_rows is not None:
-            on_rows(len(batch))
+        for start in range(0, len(batch), SLICE_ROWS):
+            part = batch[start : start + SLICE_ROWS]
+            yield encoder.encode([store.to_read(dict(row)) for row in part])
+            if on_rows is not None:
+                on_rows(len(part))
+            # Encoding is CPU work on the event loop, and a send does not always yield to it: let the
+            # worker's other requests (a readiness probe, a GET) in between slices.
+            await asyncio.sleep(0)
         batch = await rows.fetchmany(batch_rows)

@@ -1,8 +1,13 @@
 """Incremental readers: a byte stream (an HTTP body, a file) in, numbered rows out.
 
-Neither reader holds more than one network chunk plus one unfinished record, so an import's memory
-does not grow with its size. Row numbers are what a person finds in the file: for NDJSON the line
-number, for CSV the record number after the header (1 = first data row; a quoted cell may span lines).
+Neither reader holds more than one network chunk plus one unfinished record (at most
+IMPORT_MAX_RECORD_BYTES), so an import's memory does not grow with its size. Row numbers are what a
+person finds in the file: for NDJSON the line number, for CSV the record number after the header
+(1 = first data row; a quoted cell may span lines).
+
+A record ends at a newline outside quotes. A bare CR outside quotes is a line break to a spreadsheet
+(and to Python's csv module) but not to this splitter: such a record would read as two rows, so it is
+refused, naming the row, rather than one of its rows being dropped.
 """
 
 from __future__ import annotations
@@ -35,7 +40,19 @@ async def _text(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
         raise Unprocessable(f"The file is not valid UTF-8 (byte {exc.start} of a chunk).") from exc
 
 
-async def ndjson_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, str]]:
+def _too_long(kind: str, number: int, limit: int) -> Unprocessable:
+    """A record past IMPORT_MAX_RECORD_BYTES (counted in characters, which never exceed bytes)."""
+    msg = f"longer than {limit} characters; is a line break missing?"
+    what = "The header row" if kind == "header" else f"{kind.capitalize()} {number}"
+    return Unprocessable(
+        f"{what} is {msg} Nothing was imported.",
+        errors=[{"loc": [kind, number], "msg": msg, "type": "too_long"}],
+    )
+
+
+async def ndjson_rows(
+    chunks: AsyncIterator[bytes], max_record: int = 1_048_576
+) -> AsyncIterator[tuple[int, str]]:
     """(line number, line) for every line that is not blank."""
     pending = ""
     line_no = 0
@@ -46,6 +63,8 @@ async def ndjson_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, 
             line_no += 1
             if line.strip():
                 yield line_no, line
+        if len(pending) > max_record:
+            raise _too_long("row", line_no + 1, max_record)
     if pending.strip():
         yield line_no + 1, pending
 
@@ -80,21 +99,37 @@ class _RecordSplitter:
 
 def _cells(record: str) -> list[str] | BadRow:
     try:
-        rows = list(csv.reader(io.StringIO(record, newline=""), strict=True))
+        rows = [row for row in csv.reader(io.StringIO(record, newline=""), strict=True) if row]
     except csv.Error as exc:
         return BadRow([([], f"the record is not valid CSV: {exc}")])
+    if len(rows) > 1:
+        return BadRow(
+            [
+                (
+                    [],
+                    f"the record splits into {len(rows)} rows at a line break outside quotes (a bare CR?); "
+                    "end records with CRLF or LF and quote cells that hold line breaks",
+                )
+            ]
+        )
     return rows[0] if rows else []
 
 
-async def csv_records(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, list[str] | BadRow]]:
+async def csv_records(
+    chunks: AsyncIterator[bytes], max_record: int = 1_048_576
+) -> AsyncIterator[tuple[int, list[str] | BadRow]]:
     """(record number, cells); record 0 is the header. Blank lines are skipped."""
     splitter = _RecordSplitter()
     number = 0
     async for text in _text(chunks):
         for record in splitter.feed(text):
+            if len(record) > max_record:
+                raise _too_long("header" if number == 0 else "row", number, max_record)
             if cells := _cells(record):
                 yield number, cells
                 number += 1
+        if len(splitter.pending) > max_record:
+            raise _too_long("header" if number == 0 else "row", number, max_record)
     for record in splitter.rest():
         if cells := _cells(record):
             yield number, cells

@@ -3,15 +3,17 @@
 No `from __future__ import annotations`: FastAPI reads these closures' annotations at runtime.
 """
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.types import Receive, Scope, Send
 
 from service.auth import CurrentKey
-from service.bulk.export import MEDIA_TYPES, BulkFormat, export_chunks
+from service.bulk.export import MEDIA_TYPES, BulkFormat, open_export
 from service.bulk.importer import ensure_may_import, import_rows
 from service.bulk.settings import get_bulk_settings
 from service.bulk.sources import body_chunks, import_format, rows_from
@@ -19,6 +21,21 @@ from service.db import SessionDep
 from service.records.http import error_responses
 from service.records.search import matches
 from service.records.store import RecordStore
+from service.web.admission import Ticket, caller
+
+
+class AdmittedStream(StreamingResponse):
+    """A streamed export that gives its admission slot back however the stream ends."""
+
+    def __init__(self, ticket: Ticket, content: AsyncIterator[bytes], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.ticket = ticket
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.ticket.release()
 
 
 class ImportResult(BaseModel):
@@ -34,18 +51,27 @@ def add_export(router: APIRouter, store: RecordStore) -> None:
     # SessionDep, not the autocommit read session: the server-side cursor needs a transaction, which
     # also gives the whole export one snapshot.
     async def export(
+        request: Request,
         session: SessionDep,
         principal: CurrentKey,
         fmt: ExportFormat = BulkFormat.csv,
         params: Annotated[params_model, Query()] = None,  # type: ignore[assignment]
     ) -> StreamingResponse:
-        where = await store.selection(session, params, principal)
-        if q := getattr(params, "q", None):
-            where.append(matches(store.spec.table, q))  # an export filters by q; it does not rank
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        batch = get_bulk_settings().export_batch_rows
-        chunks = export_chunks(session, store, where, fmt, principal, batch_rows=batch)
-        return StreamingResponse(
+        # Admitted before it touches the database; every filter is checked and the query has run
+        # before the first byte, so a failure is a problem response, not a 200 cut off.
+        ticket = await request.app.state.gates.bulk.enter(caller(principal))
+        try:
+            where = await store.selection(session, params, principal)
+            if q := getattr(params, "q", None):
+                where.append(matches(store.spec.table, q))  # an export filters by q; it does not rank
+            batch_rows = get_bulk_settings().export_batch_rows
+            chunks = await open_export(session, store, where, fmt, principal, batch_rows=batch_rows)
+        except BaseException:
+            ticket.release()
+            raise
+        return AdmittedStream(
+            ticket,
             chunks,
             media_type=MEDIA_TYPES[fmt],
             headers={"Content-Disposition": f'attachment; filename="{store.spec.name}-{stamp}.{fmt.value}"'},
@@ -66,7 +92,7 @@ def add_export(router: APIRouter, store: RecordStore) -> None:
                 "description": "The matching records, in id order",
                 "content": {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()},
             },
-            **error_responses(400, 401, 422, 503),
+            **error_responses(400, 401, 422, 429, 503),
         },
         operation_id=f"export_{store.spec.name}".replace("-", "_"),
         summary=f"Export {store.spec.name}",
@@ -77,9 +103,11 @@ def add_import(router: APIRouter, store: RecordStore) -> None:
     async def import_(request: Request, session: SessionDep, principal: CurrentKey) -> JSONResponse:
         ensure_may_import(store, principal)
         fmt = import_format(request.headers.get("content-type"))
-        rows = rows_from(fmt, store, body_chunks(request))
-        imported = await import_rows(session, store, principal, rows)
-        await session.commit()
+        # Admitted before a byte of the body is read (the key was checked before that too).
+        async with request.app.state.gates.bulk.admitted(caller(principal)):
+            rows = rows_from(fmt, store, body_chunks(request))
+            imported = await import_rows(session, store, principal, rows)
+            await session.commit()
         return JSONResponse({"imported": imported}, status_code=201)
 
     import_.__doc__ = (
@@ -94,7 +122,7 @@ def add_import(router: APIRouter, store: RecordStore) -> None:
         methods=["POST"],
         status_code=201,
         response_model=ImportResult,
-        responses=error_responses(400, 401, 403, 409, 413, 415, 422, 503),
+        responses=error_responses(400, 401, 403, 408, 409, 413, 415, 422, 429, 503),
         operation_id=f"import_{store.spec.name}".replace("-", "_"),
         summary=f"Import {store.spec.name}",
         openapi_extra={

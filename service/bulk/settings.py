@@ -18,8 +18,12 @@ class BulkSettings(BaseSettings):
     import_max_rows: int = Field(default=200_000, ge=1)
     # Rows per COPY and per set-based reference check.
     import_chunk_rows: int = Field(default=5_000, ge=1)
-    # Row errors listed in one 422 before the import stops reading.
+    # Row errors (and CSV header errors) listed in one 422 before the import stops reading.
     import_max_errors: int = Field(default=50, ge=1)
+    # One CSV record or NDJSON line may not be longer (the largest valid record is ~250 kB).
+    import_max_record_bytes: int = Field(default=1_048_576, ge=1024)
+    # Columns a CSV header may name (a resource has a few dozen fields).
+    import_max_columns: int = Field(default=100, ge=1)
     # One import is a few long statements (COPY per chunk, the audit INSERT of every row): they may
     # take longer than the ordinary DB_STATEMENT_TIMEOUT_MS, which is meant for API requests.
     import_statement_timeout_s: float = Field(default=300.0, gt=0)

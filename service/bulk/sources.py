@@ -11,6 +11,7 @@ from service.bulk.csv_codec import RowDecoder, field_kinds
 from service.bulk.export import BulkFormat
 from service.bulk.importer import RawRow
 from service.bulk.parsing import BadRow, csv_records, ndjson_rows
+from service.bulk.settings import get_bulk_settings
 from service.errors import Unprocessable, UnsupportedMediaType
 from service.records.store import RecordStore
 
@@ -47,13 +48,15 @@ async def body_chunks(request: Request) -> AsyncIterator[bytes]:
 def rows_from(
     fmt: BulkFormat, store: RecordStore, chunks: AsyncIterator[bytes]
 ) -> AsyncIterator[tuple[int, RawRow]]:
-    return ndjson_rows(chunks) if fmt is BulkFormat.ndjson else csv_rows(store, chunks)
+    if fmt is BulkFormat.ndjson:
+        return ndjson_rows(chunks, get_bulk_settings().import_max_record_bytes)
+    return csv_rows(store, chunks)
 
 
 async def csv_rows(store: RecordStore, chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, RawRow]]:
     """(row number, values) per CSV record; a header naming anything but writable fields is a 422."""
     decoder: RowDecoder | None = None
-    async for number, cells in csv_records(chunks):
+    async for number, cells in csv_records(chunks, get_bulk_settings().import_max_record_bytes):
         if decoder is None:
             decoder = _decoder(store, cells)
             continue
@@ -67,10 +70,23 @@ async def csv_rows(store: RecordStore, chunks: AsyncIterator[bytes]) -> AsyncIte
 
 
 def _decoder(store: RecordStore, header: list[str] | BadRow) -> RowDecoder:
+    """The decoder the header row describes; a 422 listing at most IMPORT_MAX_ERRORS problems (a
+    header of 300,000 unknown columns once made a 100 MB answer)."""
     if isinstance(header, BadRow):
-        raise Unprocessable("The CSV header row is not valid CSV.")
+        raise Unprocessable(f"The CSV header row is not valid CSV: {header.problems[0][1]}.")
+    limits = get_bulk_settings()
+    if len(header) > limits.import_max_columns:
+        msg = f"the header names {len(header)} columns; at most {limits.import_max_columns} are allowed"
+        raise Unprocessable(
+            f"The CSV header is not valid: {msg}.",
+            errors=[{"loc": ["header"], "msg": msg, "type": "csv_header"}],
+        )
     decoder = RowDecoder([name.strip() for name in header], field_kinds(store.create_model))
     server_owned = frozenset(store.read_model.model_fields) - frozenset(store.create_model.model_fields)
     if errors := decoder.header_errors(server_owned):
-        raise Unprocessable(f"The CSV header is not valid: {errors[0]['msg']}.", errors=errors)
+        shown = errors[: limits.import_max_errors]
+        more = (
+            f" (showing the first {len(shown)} of {len(errors)} problems)" if len(errors) > len(shown) else ""
+        )
+        raise Unprocessable(f"The CSV header is not valid: {errors[0]['msg']}{more}.", errors=shown)
     return decoder

@@ -12,10 +12,11 @@ from pydantic import BaseModel
 from service.auth import CurrentKey
 from service.changes.repository import changes_after
 from service.db import SessionDep
-from service.records.history import SEQ, SEQ_SORT
+from service.records.history import SEQ_SORT, feed_position
 from service.records.http import error_responses
-from service.records.pagination import Cursor, Limit, decode_cursor, encode_cursor
+from service.records.pagination import Cursor, Limit, encode_cursor
 from service.schemas.types import Timestamp
+from service.web.urls import this_url_with
 
 router = APIRouter(tags=["changes"])
 
@@ -65,12 +66,12 @@ async def list_changes(
 ) -> JSONResponse:
     """Changes after a cursor, oldest first; remember next_cursor and poll with it. `withdrawn`: the
     record left your view (delete your copy); an id you do not hold: fetch it."""
-    after_seq = decode_cursor(after, SEQ_SORT, SEQ)[1] if after else 0
+    after_seq = feed_position(after) if after else 0
     resources = [r.value for r in resource]
     rows, last_seq, more = await changes_after(session, after_seq, resources, limit, principal)
     items = [Change(id=str(r["record_id"]), **{k: v for k, v in r.items() if k != "record_id"}) for r in rows]
     next_cursor = encode_cursor(SEQ_SORT, last_seq, last_seq)
     body = ChangePage(items=items, next_cursor=next_cursor).model_dump(mode="json")
     # A full page means more may be waiting now; a short one means "poll again later".
-    headers = {"Link": f'<{request.url.include_query_params(after=next_cursor)}>; rel="next"'} if more else {}
+    headers = {"Link": f'<{this_url_with(request, after=next_cursor)}>; rel="next"'} if more else {}
     return JSONResponse(body, headers=headers)

@@ -1,16 +1,14 @@
 """The overlaps cursor: where a listing stopped, as (score, country, a, b) in the keyset order
-(score descending, then country, a.id, b.id). Opaque to clients (base64url JSON); anything else is a
-400 (a cursor from before scores led the order too)."""
+(score descending, then country, a.id, b.id). Opaque to clients (signed like every cursor:
+service.records.cursor); anything else is a 400 (a cursor from before scores led the order too)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 
 from service.errors import BadRequest
+from service.records.cursor import seal, unseal
 from service.schemas.types import COUNTRY_CODES
 
 NIL = uuid.UUID(int=0)
@@ -37,12 +35,12 @@ def encode_position(position: Position) -> str:
         "a": str(position.after_a),
         "b": str(position.after_b),
     }
-    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+    return seal("overlaps", payload)
 
 
 def decode_position(cursor: str) -> Position:
+    payload = unseal("overlaps", cursor)
     try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         score, country = payload["l"], payload["c"]
         if payload["s"] != "overlaps" or type(country) is not str:
             raise ValueError("not an overlaps cursor")
@@ -51,5 +49,5 @@ def decode_position(cursor: str) -> Position:
         if type(score) is not int or not 0 <= score <= MAX_SCORE:
             raise ValueError("not a score")
         return Position(score, country, uuid.UUID(payload["a"]), uuid.UUID(payload["b"]))
-    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadRequest("The cursor is not valid; use next_cursor exactly as returned.") from exc

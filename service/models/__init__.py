@@ -5,7 +5,7 @@ from service.models.base import Base
 from service.models.postings import Posting
 from service.models.recommendations import Recommendation, RecommendationUpdate
 from service.models.reference import Component, Post, StrategicGoal
-from service.models.system import ApiKey, AuditEntry, IdempotencyRecord, OverlapMark
+from service.models.system import ApiKey, AuditEntry, IdempotencyRecord, OverlapMark, ServiceSecret
 from service.models.trips import Trip
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Posting",
     "Recommendation",
     "RecommendationUpdate",
+    "ServiceSecret",
     "StrategicGoal",
     "Trip",
 ]

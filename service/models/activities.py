@@ -44,6 +44,9 @@ class Activity(RecordMixin, ArchiveMixin, Base):
         Index("ix_activities_updated_at_id", "updated_at", "id"),
         Index("ix_activities_created_at_id", "created_at", "id"),
         Index("ix_activities_title_id", "title", "id"),
+        Index("ix_activities_start_date_id", "start_date", "id"),
+        Index("ix_activities_end_date_id", "end_date", "id"),
+        Index("ix_activities_estimated_cost_id", "estimated_cost", "id"),
         Index("ix_activities_countries", "countries", postgresql_using="gin"),
         Index(
             "ix_activities_partners",

@@ -50,6 +50,8 @@ class Posting(RecordMixin, ArchiveMixin, Base):
         Index("ix_postings_status_id", "status", "id"),
         Index("ix_postings_updated_at_id", "updated_at", "id"),
         Index("ix_postings_created_at_id", "created_at", "id"),
+        Index("ix_postings_tour_start_id", "tour_start", "id"),
+        Index("ix_postings_tour_end_id", "tour_end", "id"),
         Index("ix_postings_activity_ids", "activity_ids", postgresql_using="gin"),
         # The deadlines in due order: NSDD-38 decisions pending (45 days after submission) and tours ending.
         Index(

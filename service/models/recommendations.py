@@ -48,6 +48,7 @@ class Recommendation(RecordMixin, ArchiveMixin, Base):
         Index("ix_recommendations_status_id", "status", "id"),
         Index("ix_recommendations_updated_at_id", "updated_at", "id"),
         Index("ix_recommendations_created_at_id", "created_at", "id"),
+        Index("ix_recommendations_target_date_id", "target_date", "id"),
         Index("ix_recommendations_activity_ids", "activity_ids", postgresql_using="gin"),
         Index("ix_recommendations_posting_ids", "posting_ids", postgresql_using="gin"),
         Index("ix_recommendations_search", "search", postgresql_using="gin"),

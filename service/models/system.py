@@ -120,4 +120,16 @@ class OverlapMark(Base):
     updated_by: Mapped[str] = mapped_column(String(100), nullable=False)
 
 
-__all__ = ["ApiKey", "AuditEntry", "IdempotencyRecord", "OverlapMark", "uuid7"]
+class ServiceSecret(Base):
+    """Secrets every process of the service shares, made once by a migration (the cursor key)."""
+
+    __tablename__ = "service_secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+__all__ = ["ApiKey", "AuditEntry", "IdempotencyRecord", "OverlapMark", "ServiceSecret", "uuid7"]

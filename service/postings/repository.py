@@ -36,7 +36,7 @@ class PostingStore(RecordStore):
         table=TABLE,
         unique_label="a posting with this position_number",
         marking=("sensitivity", "component"),
-        sortable=("id", "created_at", "updated_at", "position_number"),
+        sortable=("id", "created_at", "updated_at", "position_number", "tour_start", "tour_end"),
     )
     read_model = PostingRead
     create_model = PostingCreate
@@ -45,7 +45,10 @@ class PostingStore(RecordStore):
     owner_field = "component"
     singular = "posting"
     tag = "postings"
-    list_doc = "List postings, filtered and sorted (id, created_at, updated_at, position_number)."
+    list_doc = (
+        "List postings, filtered and sorted (id, created_at, updated_at, position_number, tour_start,\n"
+        "    tour_end; nulls last ascending, first descending)."
+    )
     references = {"component": COMPONENT, "post_id": POST, "activity_ids": ACTIVITY}
     set_checked_import = True
 

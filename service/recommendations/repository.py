@@ -29,7 +29,15 @@ class RecommendationStore(RecordStore):
         name="recommendations",
         table=TABLE,
         unique_label="a recommendation with this report_number and number",
-        sortable=("id", "created_at", "updated_at", "report_date", "report_number", "number"),
+        sortable=(
+            "id",
+            "created_at",
+            "updated_at",
+            "report_date",
+            "report_number",
+            "number",
+            "target_date",
+        ),
     )
     read_model = RecommendationRead
     create_model = RecommendationCreate
@@ -40,7 +48,7 @@ class RecommendationStore(RecordStore):
     tag = "recommendations"
     list_doc = (
         "List recommendations, filtered, searched (q) and sorted (id, created_at, updated_at, report_date,\n"
-        "    report_number, number)."
+        "    report_number, number, target_date; nulls last ascending, first descending)."
     )
     references = {"responsible_component": COMPONENT, "activity_ids": ACTIVITY, "posting_ids": POSTING}
 

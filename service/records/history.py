@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +13,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
+from service.errors import BadRequest
 from service.models import AuditEntry
+from service.records.cursor import decode_value
 from service.records.pagination import Page, Sort, decode_cursor, encode_cursor, keyset_after
 from service.records.where import readable
 from service.schemas.types import Timestamp
@@ -49,6 +54,29 @@ class HistoryEntry(BaseModel):
 
 SEQ = AuditEntry.__table__.c.seq
 SEQ_SORT = Sort(name="seq", column=SEQ, descending=False)
+
+
+def feed_position(cursor: str) -> int:
+    """The seq a change-feed cursor points after. Integrators store these for as long as they sync,
+    so one from before cursors were signed (base64url JSON of a seq, 1.0) is still read: it grants
+    nothing (every position of the feed is open to every key) and its value is type-checked alike."""
+    try:
+        return int(decode_cursor(cursor, SEQ_SORT, SEQ)[1])
+    except BadRequest:
+        legacy = _unsigned_seq(cursor)
+        if legacy is None:
+            raise
+        return legacy
+
+
+def _unsigned_seq(cursor: str) -> int | None:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if payload.get("s") != "seq" or payload.get("v") != payload.get("i"):
+            return None
+        return int(decode_value(SEQ, payload["i"]))
+    except (ValueError, TypeError, KeyError, AttributeError, binascii.Error):
+        return None
 
 
 async def history_page(

@@ -137,12 +137,14 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing, unknown or revoked API key",
         403: "The key's role or component may not do this",
         404: "No such record",
+        408: "The request body stopped arriving (BODY_READ_TIMEOUT_SECONDS)",
         409: "Conflict with the current state (duplicate key, forbidden move)",
         412: "If-Match does not match the current ETag",
         413: "Request body too large",
         415: "Unsupported content type",
         422: "Invalid input",
         428: "If-Match is required",
+        429: "Too many expensive requests at once (exports, imports, searches); retry after Retry-After",
         503: "Database unavailable; retry after Retry-After seconds",
     }
     return {
@@ -155,5 +157,5 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503)
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 408, 409, 412, 413, 415, 422, 428, 503)
 READ_ERRORS = error_responses(400, 401, 404, 422, 503)

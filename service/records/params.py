@@ -8,10 +8,20 @@ WHERE clauses. `ListParams` is what only a list adds: sort, page size and cursor
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import AwareDatetime, BaseModel, BeforeValidator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    GetJsonSchemaHandler,
+    create_model,
+)
+from pydantic_core import CoreSchema
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.records.pagination import Cursor, Limit, SortParam
@@ -35,8 +45,17 @@ def _rfc3339_only(value: object) -> object:
     return value
 
 
+def _in_utc_range(value: datetime) -> datetime:
+    """`0001-01-01T00:00:00+14:00` is year 0 in UTC: no database timestamp, so a 422 here."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the timestamp is out of range once converted to UTC") from exc
+    return value
+
+
 UpdatedSince = Annotated[
-    Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)] | None,
+    Annotated[AwareDatetime, BeforeValidator(_rfc3339_only), AfterValidator(_in_utc_range)] | None,
     Query(description="Only records changed at or after this RFC 3339 time (with offset)"),
 ]
 IncludeArchived = Annotated[bool, Query(description="Also list archived records")]
@@ -59,3 +78,28 @@ class ListParams(BaseModel):
     sort: SortParam = None
     limit: Limit = 50
     cursor: Cursor = None
+
+
+def sort_enum(name: str, fields: tuple[str, ...]) -> type[StrEnum]:
+    """The `sort` values of one collection: each field and `-field` (an enum in /openapi.json, with
+    member names for generated clients: TITLE and TITLE_DESC for `title` and `-title`)."""
+    members = {m: v for f in fields for m, v in ((f, f), (f"{f}_desc", f"-{f}"))}
+    enum: Any = StrEnum(name, members)  # type: ignore[misc]
+    enum.__doc__ = (
+        "A sortable field; a leading - sorts descending (nulls first), else ascending (nulls last)."
+    )
+
+    def json_schema(core: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        schema = dict(handler(core))
+        schema["x-enum-varnames"] = [member.name.upper() for member in enum]
+        return schema
+
+    enum.__get_pydantic_json_schema__ = classmethod(lambda cls, core, handler: json_schema(core, handler))
+    return enum  # type: ignore[no-any-return]
+
+
+def list_params(name: str, fields: tuple[str, ...]) -> type[ListParams]:
+    """ListParams whose `sort` is the collection's own enum (`name` e.g. "Activities")."""
+    choices = sort_enum(f"{name}Sort", fields)
+    sort = Annotated[choices | None, Query(description="A sortable field; prefix with - for descending")]  # type: ignore[valid-type]
+    return create_model(f"{name}ListParams", __base__=ListParams, sort=(sort, None))

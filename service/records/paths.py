@@ -14,6 +14,7 @@ from service.errors import NotFound
 from service.records import sql as records
 from service.records.spec import Row
 from service.records.store import RecordStore
+from service.web.urls import public_url
 
 
 class CodeConvertor(Convertor[str]):
@@ -62,5 +63,5 @@ async def load(session: Any, store: RecordStore, key: Any, principal: Principal,
 
 
 def location_of(request: Request, key: Any) -> str:
-    """The new record's URL, for `Location`."""
-    return f"{str(request.base_url).rstrip('/')}{request.url.path.rstrip('/')}/{key}"
+    """The new record's URL, for `Location` (under PUBLIC_BASE_URL, never the request's `Host`)."""
+    return public_url(request, f"{request.url.path.rstrip('/')}/{key}")

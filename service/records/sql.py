@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
 from service.errors import Conflict, sqlstate_of
 from service.records.audit import diff, record_change
-from service.records.pagination import Sort, decode_cursor, encode_cursor, keyset_after, order_by
+from service.records.pagination import Sort, decode_cursor, encode_cursor, keyset_segments, order_by
 from service.records.spec import ResourceSpec, Row
 
 
@@ -146,12 +146,26 @@ def _page_statement(
     cursor: str | None,
     limit: int,
 ) -> Any:
-    conditions = list(where)
-    if cursor is not None:
-        after = decode_cursor(cursor, sort, spec.key_column)
-        conditions.append(keyset_after(sort, spec.key_column, after))
+    key = spec.key_column
+    order = order_by(sort, key)
+    base = select(*columns).where(*where)
     # One extra row says whether there is a next page, without a COUNT.
-    return select(*columns).where(*conditions).order_by(*order_by(sort, spec.key_column)).limit(limit + 1)
+    if cursor is None:
+        return base.order_by(*order).limit(limit + 1)
+    segments = keyset_segments(sort, key, decode_cursor(cursor, sort, key))
+    if len(segments) == 1:
+        return base.where(segments[0]).order_by(*order).limit(limit + 1)
+    # Around the nulls of a nullable sort the rest is two index ranges (service.records.pagination):
+    # each read in index order and cut at the page size, then put one after the other.
+    parts = [
+        base.add_columns(literal(n).label("_segment")).where(segment).order_by(*order).limit(limit + 1)
+        for n, segment in enumerate(segments)
+    ]
+    both = union_all(*parts).subquery()
+    sort_key, id_key = both.c[sort.name], both.c[spec.key]
+    tail = [sort_key.desc(), id_key.desc()] if sort.descending else [sort_key.asc(), id_key.asc()]
+    shown = [c for c in both.c if c.key != "_segment"]
+    return select(*shown).order_by(both.c._segment, *tail).limit(limit + 1)
 
 
 def _next_cursor(sort: Sort, rows: list[Any], limit: int, key: str) -> str | None:

@@ -49,7 +49,15 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
-_HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 400: "bad-request"}
+_HTTP_SLUGS = {
+    404: "not-found",
+    405: "method-not-allowed",
+    401: "unauthorized",
+    400: "bad-request",
+    408: "request-timeout",
+    413: "payload-too-large",
+}
+_HTTP_TITLES = {404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 413: "Content Too Large"}
 
 
 def _from_problem(request: Request, exc: ProblemError) -> JSONResponse:
@@ -84,7 +92,7 @@ def allowed_methods(request: Request) -> str:
 async def handle_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
-    title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "HTTP Error")
+    title = _HTTP_TITLES.get(exc.status_code, "HTTP Error")
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = allowed_methods(request)
