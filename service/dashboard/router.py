@@ -92,11 +92,11 @@ async def recommendations(request: Request, data: Reader) -> HTMLResponse:
 
 
 @router.get("/deadlines")
-async def deadlines(request: Request, data: Reader) -> HTMLResponse:
-    # HOOK (deadlines issue): data.deadlines() answers None until GET /api/v1/deadlines exists.
-    return page(
-        request, "deadlines.html", current="deadlines", principal=data.principal, items=await data.deadlines()
-    )
+async def deadlines(request: Request, data: Reader, within_days: int = 90) -> HTMLResponse:
+    """What comes due: overdue first, then the next `within_days` days (0..3650)."""
+    within_days = min(max(within_days, 0), 3650)
+    context = pages.deadlines(await data.deadlines(within_days), within_days)
+    return page(request, "deadlines.html", current="deadlines", principal=data.principal, **context)
 
 
 @router.get("/coverage")
