@@ -49,9 +49,12 @@ class ImportSink:
         )
 
     async def write(self, resource: str, rows: Iterable[gen.Row]) -> int:
+        from service.auth import act_as
         from service.bulk.importer import import_rows
         from service.resources import store_named
 
+        # The connections' reader (row-level security) is this context's: the loader reads as admin/LES.
+        act_as(self.principal)
         store = store_named(resource)
         iterator = iter(rows)
         total = 0
