@@ -5,6 +5,7 @@ Idempotency-Key for an agency token (a principal without an API key id)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,3 +140,18 @@ async def test_idempotency_key_on_put_for_an_agency_token(world: World) -> None:
         mine = await world.client.post("/api/v1/activities", json=activity(), headers=headers2)
         assert mine.status_code == 201, mine.text
     app.state.token_verifier = None
+
+
+async def test_an_upsert_import_meeting_a_key_held_out_of_sight(world: World) -> None:
+    secret = activity(identifier="HIDDEN-IMP", lead_component="ICE", sensitivity="les", title="Osprey 5d2b")
+    assert (
+        await world.client.post("/api/v1/activities", json=secret, headers=world.headers["admin"])
+    ).is_success
+    rows = [activity(identifier="VISIBLE-IMP"), activity(identifier="HIDDEN-IMP", title="Mine")]
+    body = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    headers = {**world.headers["cbp"], "Content-Type": "application/x-ndjson"}
+    answer = await world.client.post("/api/v1/activities/import?mode=upsert", content=body, headers=headers)
+    problem(answer, 409)
+    assert "5d2b" not in answer.text and "Osprey" not in answer.text
+    assert await counts(world, "VISIBLE-IMP") == (0, 0)  # all or nothing
+    assert await counts(world, "HIDDEN-IMP") == (1, 1)
