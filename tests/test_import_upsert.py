@@ -4,16 +4,25 @@ still all or nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner, Result
 
+from service.activities.schemas import ActivityCreate
+from service.cli import app as cli
+from service.config import get_settings
 from service.models import AuditEntry
 from tests.conftest import Keys
 from tests.factories import activity, recommendation
+from tests.isolated import Isolated, isolated_world
 from tests.support.problems import problem
 
 URL = "/api/v1/activities/import"
@@ -160,3 +169,39 @@ async def test_recommendations_upsert_by_report_and_number_keeps_their_status(
     assert again.json() == {"created": 0, "updated": 1, "unchanged": 1}, again.text
     now = (await client.get("/api/v1/recommendations/by-number/OIG-UP-1/1", headers=keys["admin"])).json()
     assert now["priority"] is True and now["status"] == "open_resolved"
+
+
+@pytest.fixture
+async def cli_world(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Isolated]:
+    """A database of its own, for the CLI, which commits for real."""
+    async for made in isolated_world():
+        monkeypatch.setenv("DATABASE_URL", made.url)
+        get_settings.cache_clear()
+        yield made
+    get_settings.cache_clear()
+
+
+async def test_cli_upsert_of_its_own_export_changes_nothing(cli_world: Isolated, tmp_path: Path) -> None:
+    def oia(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args))
+
+    assert (await asyncio.to_thread(oia, "seed", "--demo", "--scale", "0.02")).exit_code == 0
+    exported = tmp_path / "activities.ndjson"
+    result = await asyncio.to_thread(
+        oia, "export", "activities", "--format", "ndjson", "--output", str(exported)
+    )
+    assert result.exit_code == 0, result.output
+    writable = list(ActivityCreate.model_fields)
+    records = [
+        {k: v for k, v in json.loads(line).items() if k in writable}
+        for line in exported.read_text().splitlines()
+    ]
+    records[0]["title"] = "Retitled by the nightly load"
+    exported.write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = await asyncio.to_thread(
+        oia, "import", str(exported), "--resource", "activities", "--mode", "upsert"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"activities: 0 created, 1 updated, {len(records) - 1} unchanged"
+    refused = await asyncio.to_thread(oia, "import", str(exported), "--resource", "posts", "--mode", "upsert")
+    assert refused.exit_code == 2 and "upsert" in refused.output
