@@ -159,9 +159,9 @@ def add_put_by_key(router: APIRouter, store: RecordStore) -> None:
         "create (fields left out take their defaults; a key in the body must equal the path's, else 422). "
         "No record with this key: 201 with Location and ETag. One exists: replaced, 200 with its new "
         "version and an `update` in its history naming the changed fields; identical: 200, same version, "
-        "nothing written. If-Match is optional (stale: 412); If-None-Match: * only creates (412 when it "
-        "exists). Archived: 409. Editors write only their component's records and cannot move one to "
-        "another owner (403); a key held by a record the caller may not see: 409."
+        "nothing written. If-Match is optional (stale, or no record with this key: 412); If-None-Match: * "
+        "only creates (412 when it exists). Archived: 409. Editors write only their component's records "
+        "and cannot move one to another owner (403); a key held by a record the caller may not see: 409."
     )
     router.add_api_route(
         key_path(store),
