@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner, Result
 
+from service.activities.repository import ActivityStore
 from service.activities.schemas import ActivityCreate
+from service.bulk.replace_writer import ReplaceWriter
 from service.cli import app as cli
 from service.config import get_settings
+from service.errors import Conflict
 from service.models import AuditEntry
+from service.ops.import_export import CLI_ACTOR
 from tests.conftest import Keys
-from tests.factories import activity, recommendation
+from tests.factories import activity, post, posting, recommendation, trip
 from tests.isolated import Isolated, isolated_world
 from tests.support.problems import problem
 
@@ -205,3 +210,49 @@ async def test_cli_upsert_of_its_own_export_changes_nothing(cli_world: Isolated,
     assert result.output.strip() == f"activities: 0 created, 1 updated, {len(records) - 1} unchanged"
     refused = await asyncio.to_thread(oia, "import", str(exported), "--resource", "posts", "--mode", "upsert")
     assert refused.exit_code == 2 and "upsert" in refused.output
+
+
+async def test_a_record_changed_after_it_was_looked_up_fails_the_import(
+    client: httpx.AsyncClient, keys: Keys, session: AsyncSession
+) -> None:
+    """The set-based UPDATE replaces only the version each row was checked against (authority,
+    marking): a record written by someone else in between makes the import a 409, never a silent
+    overwrite."""
+    body = activity()
+    made = (await client.post("/api/v1/activities", json=body, headers=keys["cbp"])).json()
+    looked_up = {"id": uuid.UUID(made["id"]), "version": 1}
+    patched = await client.patch(
+        f"/api/v1/activities/{made['id']}",
+        json={"title": "Theirs"},
+        headers={**keys["cbp"], "If-Match": '"1"'},
+    )
+    assert patched.status_code == 200
+    values = ActivityCreate.model_validate({**body, "title": "Mine"}).model_dump()
+    writer = ReplaceWriter(ActivityStore.spec, list(ActivityCreate.model_fields), CLI_ACTOR)
+    writer.stage(7, looked_up, values)
+    await writer.send(session, writer.take())
+    with pytest.raises(Conflict) as refused:
+        await writer.apply(session)
+    assert refused.value.errors == [
+        {"loc": ["row", 7], "msg": refused.value.errors[0]["msg"], "type": "conflict"}  # type: ignore[index]
+    ]
+    await session.rollback()
+    assert (await by_identifier(client, keys, body["identifier"])).json()["title"] == "Theirs"
+
+
+async def test_trips_and_postings_upsert_by_their_keys(client: httpx.AsyncClient, keys: Keys) -> None:
+    post_id = (await client.post("/api/v1/posts", json=post(), headers=keys["admin"])).json()["id"]
+    for resource, rows, change in (
+        ("trips", [trip(), trip()], {"travelers": 9}),
+        ("postings", [posting(post_id), posting(post_id)], {"fte": 0.5}),
+    ):
+        url = f"/api/v1/{resource}/import?mode=upsert"
+        first = await client.post(url, content=ndjson(rows), headers={**keys["cbp"], **NDJSON})
+        assert first.json() == {"created": 2, "updated": 0, "unchanged": 0}, first.text
+        again = [{**rows[0], **change}, rows[1], trip() if resource == "trips" else posting(post_id)]
+        second = await client.post(url, content=ndjson(again), headers={**keys["cbp"], **NDJSON})
+        assert second.json() == {"created": 1, "updated": 1, "unchanged": 1}, second.text
+    filled = {**rows[1], "status": "filled", "nsdd38_status": "submitted"}  # the NSDD-38 rule holds
+    refused = await client.post("/api/v1/postings/import?mode=upsert", content=ndjson([filled]),
+                                headers={**keys["cbp"], **NDJSON})  # fmt: skip
+    problem(refused, 409)
