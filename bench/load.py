@@ -53,9 +53,10 @@ class ImportSink:
         from service.bulk.importer import import_rows
         from service.resources import store_named
 
-        # The connections' reader (row-level security) is this context's: the loader reads as admin/LES.
-        act_as(self.principal)
         store = store_named(resource)
+        # The loader's clearance on every connection (row-level security): without it the references
+        # to marked activities were invisible to the loader's own checks.
+        act_as(self.principal)
         iterator = iter(rows)
         total = 0
         while chunk := list(itertools.islice(iterator, CHUNK)):

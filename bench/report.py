@@ -99,6 +99,9 @@ def targets(
         _check("Dashboard deadlines p50, one at a time (ms)", p50("dashboard_deadlines"), 300, False),
         _check("List queries with a sequential scan of activities", seq_scans, 0, False),
         _check("Import of the bulk rows (s)", imp.get("seconds"), 15, False),
+        _check(
+            "Upsert of the bulk rows, 10 % changed (s)", (bulk.get("upsert") or {}).get("seconds"), 20, False
+        ),
         _check("Export peak RSS growth (MB)", exp.get("peak_rss_growth_mb"), 50, False),
         _check("Largest worker RSS after the run (MB)", largest, 200, False),
     ]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote_plus
 
-from bench import bulk, gen
+from bench import bulk, gen, upsert
 from bench.drive import dashboard_cookie, follow_cursor, run_page, run_patch, run_paths, run_post
 from bench.raw import QUERIES, run_raw
 from bench.servers import Server, start
@@ -122,6 +122,8 @@ def bulk_rows(run: Run, server: Server) -> None:
     time.sleep(0.01)
     run.bulk["import"] = bulk.import_rows(server, run.key, payload, rows)
     print(f"  import               {run.bulk['import']}", flush=True)
+    run.bulk["upsert"] = upsert.upsert_rows(server, run.key, payload, rows)  # the same rows, 10 % changed
+    print(f"  upsert               {run.bulk['upsert']}", flush=True)
     run.bulk["export"] = bulk.export_rows(server, run.key, since)
     print(f"  export               {run.bulk['export']}", flush=True)
 

@@ -112,11 +112,12 @@ def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .ndjson file")],
     resource: Annotated[str, typer.Option(help="The collection: activities, postings, posts, ...")],
     fmt: Annotated[str | None, typer.Option("--format", help="csv or ndjson (default: by extension)")] = None,
+    mode: Annotated[str, typer.Option(help="create, or upsert: replace records whose key exists")] = "create",
 ) -> None:
-    """Create every record in FILE, or none (one transaction, audited as the admin actor "cli")."""
+    """Create (or upsert) every record in FILE, or none (one transaction, audited as the admin "cli")."""
     from service.ops.import_export import run_import
 
-    raise typer.Exit(run_import(run_with_session, file, resource, fmt, typer.echo))
+    raise typer.Exit(run_import(run_with_session, file, resource, fmt, typer.echo, mode))
 
 
 @app.command("export")

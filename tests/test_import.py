@@ -66,7 +66,7 @@ async def test_ndjson_import_creates_every_row_with_one_audit_row_each(
     before = await counts(session)
     response = await post_import(client, keys["cbp"], ndjson(rows))
     assert response.status_code == 201, response.text
-    assert response.json() == {"imported": 25}
+    assert response.json() == {"imported": 25, "created": 25, "updated": 0, "unchanged": 0}
     assert await counts(session) == (before[0] + 25, before[1] + 25)
 
     listed = await client.get("/api/v1/activities", params={"limit": 200}, headers=keys["reader"])
@@ -210,7 +210,7 @@ async def test_csv_import_with_arrays_nested_json_and_neutralised_cells(
         client, keys["cbp"], out.getvalue(), {"Content-Type": "text/csv; charset=utf-8"}
     )
     assert response.status_code == 201, response.text
-    assert response.json() == {"imported": 2}
+    assert response.json() == {"imported": 2, "created": 2, "updated": 0, "unchanged": 0}
     listed = (await client.get("/api/v1/activities", params={"limit": 200}, headers=keys["reader"])).json()
     stored = {i["identifier"]: i for i in listed["items"]}
     one, two = stored["CSV-1"], stored["CSV-2"]
@@ -277,7 +277,7 @@ async def test_import_may_be_larger_than_the_ordinary_body_limit(
     assert len(body) > 1_048_576  # the app-wide MAX_BODY_BYTES default
     response = await post_import(client, keys["cbp"], body)
     assert response.status_code == 201, response.text
-    assert response.json() == {"imported": 800}
+    assert response.json() == {"imported": 800, "created": 800, "updated": 0, "unchanged": 0}
 
 
 async def test_postings_import_keeps_the_nsdd38_rule(
@@ -293,7 +293,12 @@ async def test_postings_import_keeps_the_nsdd38_rule(
     response = await client.post(
         "/api/v1/postings/import", content=ndjson(rows[:1]), headers={**keys["cbp"], **NDJSON}
     )
-    assert response.status_code == 201 and response.json() == {"imported": 1}
+    assert response.status_code == 201 and response.json() == {
+        "imported": 1,
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+    }
 
 
 async def test_recommendations_import_runs_the_stores_own_checks(
@@ -404,6 +409,11 @@ async def test_100k_activities_import_in_seconds(world: Isolated) -> None:
         URL, content=ndjson(rows).encode(), headers={**world.headers["admin"], **NDJSON}, timeout=600
     )
     elapsed = time.perf_counter() - started
-    assert response.status_code == 201 and response.json() == {"imported": 100_000}
+    assert response.status_code == 201 and response.json() == {
+        "imported": 100_000,
+        "created": 100_000,
+        "updated": 0,
+        "unchanged": 0,
+    }
     print(f"100,000 activities imported in {elapsed:.1f} s")
     assert elapsed < float(os.environ.get("OIA_IMPORT_BUDGET_SECONDS", "15"))

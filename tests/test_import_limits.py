@@ -27,7 +27,12 @@ async def test_a_bare_cr_record_is_refused_naming_its_row(client: httpx.AsyncCli
     errors = problem(await post(client, keys, body), 422)["errors"]
     assert errors[0]["loc"] == ["row", 2] and "bare CR" in errors[0]["msg"]
     quoted = HEADER + b'LIM-4,"Two\rlines",other,active,CBP,MX\r\n'  # inside quotes a CR is data
-    assert (await post(client, keys, quoted)).json() == {"imported": 1}
+    assert (await post(client, keys, quoted)).json() == {
+        "imported": 1,
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+    }
     cr_only = HEADER.replace(b"\r\n", b"\r") + b"LIM-5,Five,other,active,CBP,MX\r"
     assert "not valid CSV" in problem(await post(client, keys, cr_only), 422)["detail"]
 

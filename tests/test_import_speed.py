@@ -47,7 +47,7 @@ async def test_many_chunks_keep_file_order_in_the_feed_and_one_audit_row_each(
         URL, content="".join(json.dumps(r) + "\n" for r in rows).encode(), headers={**keys["cbp"], **NDJSON}
     )
     assert response.status_code == 201, response.text
-    assert response.json() == {"imported": 40}
+    assert response.json() == {"imported": 40, "created": 40, "updated": 0, "unchanged": 0}
 
     identifiers = [r["identifier"] for r in rows]
     stored = {

@@ -11,7 +11,7 @@ from service.errors import invalid
 from service.models import Activity, Post, StrategicGoal
 from service.records.params import CollectionParams, check_component_filter
 from service.records.references import COMPONENT, GOAL, POST, check_components, check_live_ids
-from service.records.spec import ResourceSpec, Row
+from service.records.spec import NaturalKey, ResourceSpec, Row
 from service.records.store import RecordStore
 from service.records.where import Where, any_of, covers_day
 from service.schemas.vocab import LIVE_ACTIVITY_STATUSES
@@ -24,6 +24,7 @@ class ActivityStore(RecordStore):
         name="activities",
         table=TABLE,
         unique_label="an activity with this identifier",
+        natural_key=NaturalKey("by-identifier", ("identifier",)),
         marking=("sensitivity", "lead_component"),
         sortable=(
             "id",

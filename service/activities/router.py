@@ -6,8 +6,10 @@ from fastapi import APIRouter
 
 from service.activities.repository import store
 from service.records.listing import add_list
+from service.records.natural_key import add_natural_key_routes
 from service.records.routes import add_record_routes
 
 router = APIRouter(prefix="/activities", tags=[store.tag])
 add_list(router, store)
 add_record_routes(router, store)
+add_natural_key_routes(router, store)

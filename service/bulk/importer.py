@@ -96,13 +96,22 @@ class ImportJob:
             loc = ["row", row_no, self.store.owner_field or ""]
             errors = [{"loc": loc, "msg": exc.detail or "", "type": "forbidden"}]
             raise Forbidden(f"Row {row_no}: {exc.detail} Nothing was imported.", errors=errors) from exc
-        self._fail(_guarded(row_no, lambda: self.store.check_marking(self.principal, values, None)))
-        self._fail(self.keys.in_file(row_no, values))
+        self._row_checks(row_no, values)
         self.pending.append((row_no, values))
-        if self.set_checks and not self.errors:  # once anything failed nothing will be written
+        if self.eager and not self.errors:  # once anything failed nothing will be written
             self.writer.stage(row_no, values)
         if len(self.pending) >= self.limits.import_chunk_rows:
             await self.flush()
+
+    @property
+    def eager(self) -> bool:
+        """Whether a row's COPY record is built as soon as it is valid (see flush)."""
+        return self.set_checks
+
+    def _row_checks(self, row_no: int, values: Row) -> None:
+        """What is checked of one row without the database: its marking, its keys within the file."""
+        self._fail(_guarded(row_no, lambda: self.store.check_marking(self.principal, values, None)))
+        self._fail(self.keys.in_file(row_no, values))
 
     @property
     def full(self) -> bool:

@@ -5,6 +5,7 @@ No `from __future__ import annotations`: FastAPI reads these closures' annotatio
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +18,9 @@ from service.bulk.export import MEDIA_TYPES, BulkFormat, open_export
 from service.bulk.importer import ensure_may_import, import_rows
 from service.bulk.settings import get_bulk_settings
 from service.bulk.sources import body_chunks, import_format, rows_from
+from service.bulk.upsert import upsert_rows, upsert_supported
 from service.db import SessionDep
+from service.errors import invalid
 from service.records.http import error_responses
 from service.records.search import matches
 from service.records.store import RecordStore
@@ -38,8 +41,28 @@ class AdmittedStream(StreamingResponse):
             self.ticket.release()
 
 
+class ImportMode(StrEnum):
+    create = "create"
+    upsert = "upsert"
+
+
 class ImportResult(BaseModel):
-    imported: int = Field(description="How many records were created", examples=[100000])
+    created: int = Field(description="Records created", examples=[90000])
+    updated: int = Field(description="Existing records replaced by a different row (upsert)", examples=[0])
+    unchanged: int = Field(description="Existing records identical to their row: untouched", examples=[0])
+    imported: int | None = Field(
+        default=None, description="mode=create only: the same as `created` (the 1.0 answer)", examples=[90000]
+    )
+
+
+ModeParam = Annotated[
+    ImportMode,
+    Query(
+        description="create (default): every row is a new record, a key that exists is a 409. upsert: a "
+        "row whose key exists replaces that record (identical ones are left untouched), the rest are "
+        "created; for resources with their own key (activities, postings, recommendations, trips)"
+    ),
+]
 
 
 ExportFormat = Annotated[BulkFormat, Query(alias="format", description="csv (RFC 4180) or ndjson")]
@@ -100,19 +123,35 @@ def add_export(router: APIRouter, store: RecordStore) -> None:
 
 
 def add_import(router: APIRouter, store: RecordStore) -> None:
-    async def import_(request: Request, session: SessionDep, principal: CurrentKey) -> JSONResponse:
+    async def import_(
+        request: Request, session: SessionDep, principal: CurrentKey, mode: ModeParam = ImportMode.create
+    ) -> JSONResponse:
         ensure_may_import(store, principal)
+        if mode is ImportMode.upsert and not upsert_supported(store):
+            raise invalid(
+                ["query", "mode"], f"{store.spec.name} have no key of their own: mode=upsert is not available"
+            )
         fmt = import_format(request.headers.get("content-type"))
         # Admitted before a byte of the body is read (the key was checked before that too).
         async with request.app.state.gates.bulk.admitted(caller(principal)):
             rows = rows_from(fmt, store, body_chunks(request))
-            imported = await import_rows(session, store, principal, rows)
+            if mode is ImportMode.upsert:
+                counts = await upsert_rows(session, store, principal, rows)
+                answer = {"created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged}
+            else:
+                imported = await import_rows(session, store, principal, rows)
+                answer = {"imported": imported, "created": imported, "updated": 0, "unchanged": 0}
             await session.commit()
-        return JSONResponse({"imported": imported}, status_code=201)
+        return JSONResponse(answer, status_code=201)
 
     import_.__doc__ = (
         f"Create many {store.spec.name} from NDJSON or CSV: all or nothing; a bad row is a 422 naming the "
-        "row (1 = first data row; the line for NDJSON) and the field."
+        "row (1 = first data row; the line for NDJSON) and the field. With mode=upsert (resources with "
+        "their own key) a row whose key exists replaces that record as PUT by key would: identical "
+        "records are left alone (no new version, no history entry), changed ones get one `update` each; "
+        "the answer counts created, updated and unchanged. Authority as for single writes: an editor "
+        "replaces only its component's records (403 naming the row); an archived record is a 409 for "
+        "its row."
     )
     # Raw bytes in either format; `format: binary` lets client generators take them as bytes (a file).
     body_schema = {"schema": {"type": "string", "format": "binary"}}

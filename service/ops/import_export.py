@@ -25,10 +25,11 @@ from service.bulk.export import BulkFormat, export_chunks
 from service.bulk.importer import import_rows
 from service.bulk.settings import get_bulk_settings
 from service.bulk.sources import rows_from
+from service.bulk.upsert import ImportCounts, upsert_rows, upsert_supported
 from service.config import Settings, get_settings
 from service.errors import ProblemError
 from service.records.store import RecordStore
-from service.resources import store_named
+from service.resources import STORES, store_named
 
 T = TypeVar("T")
 Runner = Callable[[Callable[[AsyncSession], Awaitable[T]]], T]  # e.g. service.ops.runner.run_with_session
@@ -63,10 +64,14 @@ async def _file_chunks(path: Path, advance: Callable[[int], None]) -> AsyncItera
             yield chunk
 
 
-def run_import(run: Runner[int], path: Path, resource: str, fmt: str | None, echo: Echo) -> int:
-    """Import a file all or nothing; returns the exit code."""
+def run_import(
+    run: Runner[Any], path: Path, resource: str, fmt: str | None, echo: Echo, mode: str = "create"
+) -> int:
+    """Import (mode create) or upsert a file all or nothing; returns the exit code."""
     try:
         store, kind = store_named(resource), format_of(path, fmt)
+        if mode not in ("create", "upsert") or (mode == "upsert" and not upsert_supported(store)):
+            raise ValueError(f"--mode is create or upsert (upsert: {', '.join(_keyed())})")
     except ValueError as exc:
         echo(f"error: {exc}", err=True)
         return 2
@@ -77,19 +82,28 @@ def run_import(run: Runner[int], path: Path, resource: str, fmt: str | None, ech
             if bar is not None and task is not None:
                 bar.advance(task, size)
 
-        async def work(session: AsyncSession) -> int:
+        async def work(session: AsyncSession) -> Any:
             rows = rows_from(kind, store, _file_chunks(path, advance))
+            if mode == "upsert":
+                return await upsert_rows(session, store, CLI_ACTOR, rows)
             return await import_rows(session, store, CLI_ACTOR, rows)
 
         try:
-            imported = run(work)
+            done = run(work)
         except ProblemError as exc:
             echo(f"error: {exc.detail or exc.title}", err=True)
             for error in (exc.errors or [])[:20]:
                 echo(f"  {_where(error['loc'])}: {error['msg']}", err=True)
             return 1
-    echo(f"imported {imported} {resource}")
+    if isinstance(done, ImportCounts):
+        echo(f"{resource}: {done.created} created, {done.updated} updated, {done.unchanged} unchanged")
+    else:
+        echo(f"imported {done} {resource}")
     return 0
+
+
+def _keyed() -> list[str]:
+    return [s.spec.name for s in STORES if upsert_supported(s)]
 
 
 def _where(loc: list[Any]) -> str:

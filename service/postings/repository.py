@@ -21,7 +21,7 @@ from service.records.references import (
     check_live_ids,
     refuse_if_referenced,
 )
-from service.records.spec import ResourceSpec, Row
+from service.records.spec import NaturalKey, ResourceSpec, Row
 from service.records.store import RecordStore
 from service.records.where import Where, any_of
 from service.schemas.vocab import NSDD38_CLEARED, PostingStatus
@@ -35,6 +35,7 @@ class PostingStore(RecordStore):
         name="postings",
         table=TABLE,
         unique_label="a posting with this position_number",
+        natural_key=NaturalKey("by-position", ("position_number",)),
         marking=("sensitivity", "component"),
         sortable=("id", "created_at", "updated_at", "position_number", "tour_start", "tour_end"),
     )

@@ -16,7 +16,7 @@ from service.recommendations.schemas import (
 )
 from service.records.params import CollectionParams, check_component_filter
 from service.records.references import ACTIVITY, COMPONENT, POSTING, check_components, check_live_ids
-from service.records.spec import ResourceSpec, Row
+from service.records.spec import NaturalKey, ResourceSpec, Row
 from service.records.store import RecordStore
 from service.records.where import Where, any_of
 from service.schemas.vocab import RecommendationStatus
@@ -29,6 +29,7 @@ class RecommendationStore(RecordStore):
         name="recommendations",
         table=TABLE,
         unique_label="a recommendation with this report_number and number",
+        natural_key=NaturalKey("by-number", ("report_number", "number")),
         sortable=(
             "id",
             "created_at",

@@ -22,6 +22,7 @@ from service.records import sql as records
 from service.records.audit import jsonable
 from service.records.http import READ_ERRORS, WRITE_ERRORS, IdempotencyKey, require_json
 from service.records.listing import add_list
+from service.records.natural_key import add_natural_key_routes
 from service.records.pagination import Cursor, Limit, Page, page_response
 from service.records.paths import load
 from service.records.routes import add_record_routes
@@ -86,3 +87,4 @@ async def list_recommendation_updates(
 
 
 add_record_routes(router, store)
+add_natural_key_routes(router, store)

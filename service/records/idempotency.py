@@ -1,4 +1,4 @@
-"""Idempotency-Key for POST: the first response is stored in the same transaction as the write.
+"""Idempotency-Key for POST (and PUT): the first response is stored in the same transaction as the write.
 
 Flow inside the write's transaction: take a transaction-scoped advisory lock on (API key, idempotency
 key) without waiting - if another request holds it, that one is still running: 409. Holding it, look
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -32,8 +33,21 @@ def request_fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+# Keys are scoped to who sent them. An API key has an id; an agency token (or the CLI) has none, so its
+# scope is a stable id made from its issuer and subject (its name when it has no subject).
+_SCOPE = uuid.UUID("6f1d0c8e-3b4a-5e7f-9a2b-0c1d2e3f4a5b")
+
+
+def scope_of(principal: Principal) -> uuid.UUID:
+    """The id idempotency keys are stored under for this caller."""
+    if principal.key_id is not None:
+        return principal.key_id
+    who = f"{principal.issuer}\n{principal.subject}" if principal.subject else f"system\n{principal.name}"
+    return uuid.uuid5(_SCOPE, who)
+
+
 def _lock_id(principal: Principal, key: str) -> int:
-    digest = hashlib.sha256(f"{principal.key_id}:{key}".encode()).digest()
+    digest = hashlib.sha256(f"{scope_of(principal)}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
@@ -47,7 +61,7 @@ async def begin(
     if not locked:
         raise Conflict("A request with this Idempotency-Key is still in progress; retry shortly.")
     table = IdempotencyRecord.__table__
-    where = (table.c.key_id == principal.key_id, table.c.idempotency_key == key)
+    where = (table.c.key_id == scope_of(principal), table.c.idempotency_key == key)
     stored = (await session.execute(select(table).where(*where))).first()
     if stored is None:
         return None
@@ -75,7 +89,7 @@ async def remember(
     headers = {h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers}
     await session.execute(
         insert(IdempotencyRecord).values(
-            key_id=principal.key_id,
+            key_id=scope_of(principal),
             idempotency_key=key,
             request_hash=fingerprint,
             status_code=response.status_code,

@@ -12,6 +12,15 @@ Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class NaturalKey:
+    """The client's own key of a record (unique in the table), addressed as `/<segment>/<columns...>`:
+    integrators PUT and GET by it instead of remembering our ids."""
+
+    segment: str  # e.g. "by-identifier"
+    columns: tuple[str, ...]  # e.g. ("identifier",); ("report_number", "number")
+
+
+@dataclass(frozen=True)
 class ResourceSpec:
     """What the generic code needs to know about one table."""
 
@@ -23,6 +32,7 @@ class ResourceSpec:
     archivable: bool = True
     # (marking column, owner column) of a resource whose records carry a sensitivity marking
     marking: tuple[str, str] | None = None
+    natural_key: NaturalKey | None = None
 
     @property
     def key_column(self) -> KeyedColumnElement[Any]:

@@ -10,7 +10,7 @@ from service.config import get_settings
 from service.models import Activity, Post, Trip
 from service.records.params import CollectionParams, check_component_filter
 from service.records.references import ACTIVITY, COMPONENT, POST, check_components, check_live_ids
-from service.records.spec import ResourceSpec, Row
+from service.records.spec import NaturalKey, ResourceSpec, Row
 from service.records.store import RecordStore
 from service.records.where import Where, any_of, covers_day
 from service.schemas.vocab import ClearanceStatus
@@ -25,6 +25,7 @@ class TripStore(RecordStore):
         name="trips",
         table=TABLE,
         unique_label="a trip with this reference",
+        natural_key=NaturalKey("by-reference", ("reference",)),
         marking=("sensitivity", "component"),
         sortable=("id", "created_at", "updated_at", "reference", "depart_on", "return_on"),
     )
