@@ -16,6 +16,8 @@ from standardwebhooks.webhooks import Webhook
 
 from service.ops.keys import create_key
 from service.schemas.vocab import Role, Sensitivity
+from service.webhooks.events import fan_out
+from service.webhooks.owners import DEAD_OWNER
 from service.webhooks.settings import WebhookSettings, get_webhook_settings
 from service.webhooks.worker import Dispatcher
 from tests.factories import activity
@@ -271,3 +273,33 @@ async def test_two_dispatchers_deliver_a_burst_of_200_exactly_once(
         await asyncio.gather(*workers)
     seqs = [e["data"]["seq"] for e in events(receiver)]
     assert len(seqs) == 200 and len(set(seqs)) == 200
+
+
+@pytest.mark.parametrize("how", ["revoked_at = now()", "expires_at = now() - interval '1 second'"])
+async def test_a_dead_keys_subscription_gets_nothing(world: Isolated, receiver: Receiver, how: str) -> None:
+    async with world.maker() as session:
+        key_id, key = await create_key(session, name="short-lived", role=Role.admin, component=None)
+        await session.commit()
+    world.headers["short"] = {"Authorization": f"Bearer {key}"}
+    sub = await subscribe(world, "short", receiver.url("/ok"))
+    await write(world)
+    d = dispatcher(world)
+    async with world.maker() as session:
+        assert await fan_out(session) >= 1  # the event becomes a delivery while the key is live
+    async with world.maker() as session:
+        await session.execute(text(f"UPDATE api_keys SET {how} WHERE id = :id"), {"id": key_id})
+        await session.commit()
+    await write(world)
+    for _ in range(3):
+        await d.step()
+    assert receiver.requests == []
+    async with world.maker() as session:
+        rows = (
+            await session.execute(
+                text("SELECT status, last_error FROM webhook_deliveries WHERE webhook_id = :id"),
+                {"id": sub["id"]},
+            )
+        ).all()
+    # The event from while the key was live became a delivery; at send time the key is dead: failed,
+    # with the reason. The event after it never becomes a delivery.
+    assert [(r.status, r.last_error) for r in rows] == [("failed", DEAD_OWNER)]

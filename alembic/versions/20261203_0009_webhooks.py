@@ -8,7 +8,7 @@
 - `service_secrets` row `webhook_key`: the Fernet key used when WEBHOOK_SECRET_KEY is not set (the
   one-command start delivers webhooks without configuration; production sets WEBHOOK_SECRET_KEY).
 - Grants: 0005's default privileges already give oia_service these tables; granted again here so
-  the migration says so.
+  the migration says so, without DELETE (nothing is deleted; a subscription is ended by deleted_at).
 
 Revision ID: 0009
 Revises: 0008
@@ -114,7 +114,9 @@ def upgrade() -> None:
         sa.text("INSERT INTO service_secrets (name, value) VALUES ('webhook_key', :v)").bindparams(v=key)
     )
     for table in TABLES:
+        # A subscription is ended by setting deleted_at; deliveries are its log: nothing is deleted.
         op.execute(f"GRANT SELECT, INSERT, UPDATE ON {table} TO {ROLE}")
+        op.execute(f"REVOKE DELETE ON {table} FROM {ROLE}")
 
 
 def downgrade() -> None:
