@@ -135,3 +135,17 @@ async def test_deliveries_of_a_new_subscription_are_an_empty_page(
     assert (
         await client.get(f"{API}/{made['id']}/deliveries?cursor=garbage", headers=keys["admin"])
     ).status_code == 400
+
+
+async def test_merge_patch_null_clears_a_filter(client: httpx.AsyncClient, keys: Keys) -> None:
+    made = (await subscribe(client, keys["admin"], resources=["trips"], description="x")).json()
+    url = f"{API}/{made['id']}"
+    cleared = await client.patch(
+        url, json={"resources": None, "description": None, "url": None}, headers=keys["admin"]
+    )
+    assert cleared.status_code == 200
+    assert (cleared.json()["resources"], cleared.json()["description"]) == ([], "")
+    assert cleared.json()["url"] == made["url"]
+    own = (await subscribe(client, keys["cbp"])).json()
+    again = await client.patch(f"{API}/{own['id']}", json={"components": None}, headers=keys["cbp"])
+    assert again.json()["components"] == ["CBP"]

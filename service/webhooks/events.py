@@ -25,6 +25,21 @@ CURSOR = WebhookCursor.__table__
 SUBS = WebhookSubscription.__table__
 DELIVERIES = WebhookDelivery.__table__
 SCAN_WINDOW = 5000  # as /changes: a busy log is read in bounded steps
+# What an event needs of an audit row (not `changes`, which a bulk import makes large).
+ENTRY_COLUMNS = [
+    AUDIT.c[name]
+    for name in (
+        "seq",
+        "resource",
+        "record_id",
+        "action",
+        "version",
+        "sensitivity",
+        "owner",
+        "prev_sensitivity",
+        "prev_owner",
+    )
+]
 
 
 def seen_as(principal: Principal, entry: Any) -> str | None:
@@ -37,12 +52,14 @@ def seen_as(principal: Principal, entry: Any) -> str | None:
 
 
 def matches(sub: dict[str, Any], entry: Any, action: str) -> bool:
-    """The subscription's filters (an empty list is every value)."""
+    """The subscription's filters (an empty list is every value). `components` narrows records that
+    have an owning component; an entry without one (recommendations, reference data) passes it, or
+    an editor, whose filter is always its own component, would never hear of them."""
     owner = entry.owner or entry.prev_owner
     return (
         (not sub["resources"] or entry.resource in sub["resources"])
         and (not sub["actions"] or action in sub["actions"])
-        and (not sub["components"] or owner in sub["components"])
+        and (not sub["components"] or owner is None or owner in sub["components"])
     )
 
 
@@ -57,7 +74,7 @@ async def fan_out(session: AsyncSession) -> int:
         return 0
     entries = (
         await session.execute(
-            select(AUDIT).where(AUDIT.c.seq > cursor).order_by(AUDIT.c.seq).limit(SCAN_WINDOW)
+            select(*ENTRY_COLUMNS).where(AUDIT.c.seq > cursor).order_by(AUDIT.c.seq).limit(SCAN_WINDOW)
         )
     ).all()
     if not entries:

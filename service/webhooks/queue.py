@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import AuditEntry, WebhookDelivery, WebhookSubscription
+from service.webhooks.events import ENTRY_COLUMNS
 
 DELIVERIES = WebhookDelivery.__table__
 SUBS = WebhookSubscription.__table__
@@ -67,7 +68,8 @@ async def context_of(
         r["id"]: dict(r)
         for r in (await session.execute(select(SUBS).where(SUBS.c.id.in_(sub_ids)))).mappings()
     }
-    entries = {r.seq: r for r in (await session.execute(select(AUDIT).where(AUDIT.c.seq.in_(seqs)))).all()}
+    found = await session.execute(select(*ENTRY_COLUMNS).where(AUDIT.c.seq.in_(seqs)))
+    entries = {r.seq: r for r in found.all()}
     return subs, entries
 
 

@@ -18,7 +18,7 @@ from service.records.http import IfMatch, check_if_match, error_responses, etag,
 from service.records.pagination import Cursor, Limit, link_header
 from service.webhooks import queue, repository
 from service.webhooks.payload import ping_body
-from service.webhooks.rules import check_components, check_url, deliverer, in_own_task, to_read
+from service.webhooks.rules import check_components, check_url, deliverer, in_own_task, merged, to_read
 from service.webhooks.schemas import (
     DeliveryPage,
     DeliveryRead,
@@ -123,7 +123,7 @@ async def update_webhook(
     current = await _mine(session, principal, webhook_id, lock=True)
     if if_match is not None:
         check_if_match(if_match, current["version"])
-    values = {k: v for k, v in body.model_dump(mode="json", exclude_unset=True).items() if v is not None}
+    values = merged(body.model_dump(mode="json", exclude_unset=True))
     if "url" in values:
         await check_url(values["url"])
     if "components" in values:

@@ -39,6 +39,14 @@ async def check_components(session: AsyncSession, principal: Principal, componen
     return list(dict.fromkeys(components))
 
 
+def merged(patch: dict[str, Any]) -> dict[str, Any]:
+    """A merge patch's changes: null empties a filter (all) or the description; null `url` or
+    `active` changes nothing (neither has an empty value)."""
+    cleared = {"resources": [], "components": [], "actions": [], "description": ""}
+    values = {k: cleared[k] if v is None and k in cleared else v for k, v in patch.items()}
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def to_read(row: dict[str, Any]) -> WebhookRead:
     return WebhookRead.model_validate({**row, "owner": row["owner_name"]})
 

@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.changes.router import FeedResource
 from service.schemas.base import StrictModel
@@ -41,6 +41,8 @@ class WebhookCreate(StrictModel):
 
 class WebhookUpdate(StrictModel):
     """A merge patch: fields left out keep their value; `active: false` pauses the subscription."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
 
     url: Url | None = None  # type: ignore[valid-type]
     description: Text(500) | None = None  # type: ignore[valid-type]
