@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
+from service.config import Settings
+from service.db import make_engine, make_sessionmaker
 from service.ops.keys import create_key
 from service.schemas.vocab import Role, Sensitivity
 from service.webhooks.events import fan_out
@@ -63,6 +66,20 @@ async def receiver() -> AsyncIterator[Receiver]:
     await server.close()
 
 
+@pytest.fixture(scope="module")
+async def service_maker(world: Isolated) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions as `oia serve` and `oia worker` make them: the service role, so row-level security
+    applies and every connection reads with the clearance of the context's principal."""
+    engine = make_engine(world.url, Settings(database_url=world.url))
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def use_service_role(world: Isolated, service_maker: async_sessionmaker[AsyncSession]) -> None:
+    world.service_maker = service_maker  # type: ignore[attr-defined]
+
+
 def dispatcher(world: Isolated, **overrides: Any) -> Dispatcher:
     options: dict[str, Any] = {
         "webhook_allow_hosts": "127.0.0.1",
@@ -70,7 +87,7 @@ def dispatcher(world: Isolated, **overrides: Any) -> Dispatcher:
         "webhook_timeout_seconds": 0.5,
         "webhook_poll_seconds": 0.05,
     }
-    return Dispatcher(world.maker, WebhookSettings(**(options | overrides)))
+    return Dispatcher(world.service_maker, WebhookSettings(**(options | overrides)))  # type: ignore[attr-defined]
 
 
 async def drain(d: Dispatcher, done: Callable[[], bool], seconds: float = 10.0) -> None:
