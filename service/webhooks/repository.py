@@ -24,10 +24,12 @@ async def secret_box(session: AsyncSession) -> SecretBox:
     settings = get_webhook_settings()
     if settings.webhook_secret_key is not None:
         return settings.secret_box()
-    if "db" not in _boxes:
+    bind = session.get_bind()
+    database = str(getattr(bind, "url", None) or bind.engine.url)  # one key per database
+    if database not in _boxes:
         key = await session.scalar(_DB_KEY)
-        _boxes["db"] = SecretBox([str(key)])
-    return _boxes["db"]
+        _boxes[database] = SecretBox([str(key)])
+    return _boxes[database]
 
 
 def owned_by(principal: Principal) -> ColumnElement[bool]:
