@@ -50,6 +50,7 @@ def serve(
     migrate_first: Annotated[
         bool, typer.Option("--migrate", help="Upgrade the schema before serving")
     ] = False,
+    worker: Annotated[bool, typer.Option(help="Run a webhook dispatcher in-process")] = True,
 ) -> None:
     """Serve the API with uvicorn (uvloop and httptools when installed)."""
     import uvicorn
@@ -63,6 +64,7 @@ def serve(
     # is then good on the others (sessions still end when the server restarts).
     if get_dashboard_settings().dashboard_session_secret is None:
         os.environ[SECRET_ENV] = secrets.token_urlsafe(32)
+    os.environ["OIA_IN_PROCESS_WORKER"] = "1" if worker else "0"  # read by the app's lifespan
     get_settings.cache_clear()
     if migrate_first:
         upgrade_to_head(url)
@@ -76,6 +78,16 @@ def serve(
         proxy_headers=False,
         **uvicorn_options(),  # keep-alive, header deadline, connection cap (service.web.server)
     )
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run a webhook dispatcher alone (any number may run beside `oia serve`)."""
+    import asyncio
+
+    from service.webhooks.worker import run_worker
+
+    asyncio.run(run_worker())
 
 
 @app.command()

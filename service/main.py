@@ -36,6 +36,8 @@ from service.web.observability import install_observability
 from service.web.openapi import build_openapi, operation_id
 from service.web.problems import build_method_table, install_error_handlers
 from service.web.timeouts import TimeoutMiddleware
+from service.webhooks.router import router as webhooks_router
+from service.webhooks.worker import start_in_app
 
 DESCRIPTION = """The system of record for what DHS does abroad: international **activities**,
 **postings** (positions abroad), the Inspector General's **recommendations**, and coordination
@@ -58,6 +60,7 @@ API_ROUTERS = (
     recommendations_router,
     deadlines_router,
     changes_router,
+    webhooks_router,
 )
 
 
@@ -70,6 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.read_sessionmaker = make_read_sessionmaker(engine)
     secret = settings.cursor_secret.get_secret_value() if settings.cursor_secret else None
     stop_secret_retry = await load_cursor_secret(engine, secret)
+    stop_dispatcher = start_in_app(app)  # `oia serve` only (service.webhooks.worker)
     # What start-up built (routes, pydantic validators, SQLAlchemy metadata: ~150k objects) lives as
     # long as the process, yet every full collection walked all of it: under load a worker stopped
     # for ~100 ms every few seconds, the GET by id p99. Frozen out of the collector's sight, a full
@@ -79,6 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        stop_dispatcher()
         gc.unfreeze()
         stop_secret_retry()
         await engine.dispose()

@@ -44,12 +44,15 @@ def test_compose_file_is_valid_against_the_compose_spec() -> None:
 
 
 def test_compose_has_db_migrate_api_and_smoke_wired_in_order() -> None:
-    assert set(SERVICES) == {"db", "migrate", "api", "smoke"}
+    assert set(SERVICES) == {"db", "migrate", "api", "smoke", "worker"}
     assert SERVICES["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
     assert SERVICES["api"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert SERVICES["smoke"]["depends_on"] == {"api": {"condition": "service_healthy"}}
     assert SERVICES["migrate"]["command"] == ["migrate"]
     assert SERVICES["migrate"]["restart"] == "no"
+    # The webhook worker: the same image, after the migration.
+    assert SERVICES["worker"]["command"] == ["worker"]
+    assert SERVICES["worker"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert "8000:8000" in SERVICES["api"]["ports"]
 
 

@@ -7,6 +7,7 @@ from service.models.recommendations import Recommendation, RecommendationUpdate
 from service.models.reference import Component, Post, StrategicGoal
 from service.models.system import ApiKey, AuditEntry, IdempotencyRecord, OverlapMark, ServiceSecret
 from service.models.trips import Trip
+from service.models.webhooks import WebhookCursor, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Activity",
@@ -23,4 +24,7 @@ __all__ = [
     "ServiceSecret",
     "StrategicGoal",
     "Trip",
+    "WebhookCursor",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -28,6 +28,12 @@ class WebhookSettings(BaseSettings):
     webhook_retry_window_seconds: float = Field(default=86_400.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     webhook_response_max_bytes: int = Field(default=4096, ge=0, le=65_536)
+    # A subscription whose every attempt failed for this long is paused (active: false).
+    webhook_disable_after_seconds: float = Field(default=86_400.0, gt=0)
+    # How often a dispatcher looks for new audit entries and due deliveries (latency vs. idle load).
+    webhook_poll_seconds: float = Field(default=0.2, gt=0, le=60)
+    # Deliveries one dispatcher claims and sends at once.
+    webhook_batch_size: int = Field(default=50, ge=1, le=1000)
     # Fernet keys (comma-separated; the first encrypts, all decrypt) for the signing secrets at rest.
     webhook_secret_key: SecretStr | None = None
 
