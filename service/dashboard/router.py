@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.auth import Principal
-from service.db import SessionDep
+from service.db import SnapshotSessionDep
 from service.errors import Unprocessable
 from service.schemas.types import COUNTRY_CODES, CURRENCY_CODES, check_country
 
@@ -23,7 +23,7 @@ SignedIn = Annotated[Principal, Depends(session.require)]
 LOGIN_FORM_MAX_BYTES = 4096
 
 
-def reader(db: SessionDep, principal: SignedIn) -> DashboardReader:
+def reader(db: SnapshotSessionDep, principal: SignedIn) -> DashboardReader:
     return DashboardReader(db, principal)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+from service.replication.report import NodeReport
+from service.replication.wiring import replication_report
 from service.web.problems import problem_response
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -21,6 +24,11 @@ class HealthStatus(BaseModel):
     status: str
     database: str | None = None
     migration: str | None = None
+    replication: list[NodeReport] | None = Field(
+        default=None,
+        description="Each database node: its role (primary or standby), whether it serves reads, and how far "
+        "behind the primary it is (a standby down or lagging past REPLICA_MAX_LAG_SECONDS is skipped)",
+    )
 
 
 def head_revision() -> str:
@@ -71,4 +79,10 @@ async def ready(request: Request) -> JSONResponse:
             f"Migrations are not at head (database {current}, code {expected}); run `oia migrate`.",
             headers={"Retry-After": "5"},
         )
-    return JSONResponse({"status": "ok", "database": "ok", "migration": current})
+    # A standby down or lagging does not make the service unready: its reads go to the primary.
+    try:
+        async with asyncio.timeout(2):
+            nodes = [node.as_dict() for node in await replication_report(request.app)]
+    except TimeoutError:
+        nodes = []
+    return JSONResponse({"status": "ok", "database": "ok", "migration": current, "replication": nodes})
