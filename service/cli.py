@@ -42,6 +42,18 @@ def migrate() -> None:
     typer.echo("database is at head")
 
 
+@app.command("replication-check")
+def replication_check(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+) -> None:
+    """Each database node's role and lag (DATABASE_URL, DATABASE_REPLICA_URLS); exit 1 if one is unwell."""
+    from service.ops.replication import replication_check_text
+
+    report, healthy = replication_check_text(as_json)
+    typer.echo(report)
+    raise typer.Exit(0 if healthy else 1)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",

@@ -6,8 +6,13 @@ replication section of /health/ready. One pair and one app for the module (clust
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -194,3 +199,41 @@ async def test_health_ready_reports_each_node(setup: Setup) -> None:
         ("replica", "standby"),
     ]
     assert nodes[1]["serving_reads"] is True and nodes[1]["lag_seconds"] is not None
+
+
+async def test_replication_check_prints_each_node(setup: Setup) -> None:
+    s = setup
+    env = {
+        **os.environ,
+        "DATABASE_URL": s.primary.dsn(DB),
+        "DATABASE_REPLICA_URLS": s.standby.dsn(DB),
+    }
+    script = Path(sys.executable).with_name("oia")
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(script), "replication-check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:3] == ["NODE", "AS", "ROLE"]
+    assert lines[1].split()[1:4] == ["primary", "primary", "yes"]
+    assert lines[2].split()[1:5] == ["replica", "standby", "yes", "yes"]
+    await s.standby.stop()
+    try:
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [str(script), "replication-check", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        await s.standby.start()
+    assert done.returncode == 1
+    nodes = json.loads(done.stdout)
+    assert nodes[1]["reachable"] is False and nodes[1]["error"]
+    await wait_serving(s.client, True)
