@@ -38,6 +38,10 @@ def copy_database(source: str, primary: Primary, database: str) -> None:
     dump = subprocess.Popen([str(PG_BIN / "pg_dump"), "-Fc", "-d", source], stdout=subprocess.PIPE)
     subprocess.run([str(PG_BIN / "pg_restore"), "-d", primary.dsn(database)], stdin=dump.stdout, check=True)
     assert dump.wait() == 0
+    # A restore leaves no statistics: without them the planner picks other plans than the source's.
+    subprocess.run(
+        [str(PG_BIN / "psql"), "-q", "-d", primary.dsn(database), "-c", "VACUUM ANALYZE"], check=True
+    )
 
 
 def measure_reads(run: Run, server: Server, prefix: str) -> None:
