@@ -35,7 +35,16 @@ async def prepare(primary: Primary, *standbys: Standby) -> dict[str, dict[str, s
     """Create and migrate the service's database on `primary`, make keys, wait for the standbys."""
     await primary.create_database(DB)
     await asyncio.to_thread(migrate, normalize_url(primary.dsn(DB)))
-    setup = create_async_engine(normalize_url(primary.dsn(DB)))  # the migrating login role
+    headers = await make_keys(primary.dsn(DB))
+    lsn = await primary.flush_lsn()
+    for standby in standbys:
+        await standby.wait_replayed(lsn)
+    return headers
+
+
+async def make_keys(url: str) -> dict[str, dict[str, str]]:
+    """Authorization headers by label (PRINCIPALS), keys made as the migrating login role."""
+    setup = create_async_engine(normalize_url(url))
     headers = {}
     try:
         async with make_sessionmaker(setup)() as session:
@@ -47,9 +56,6 @@ async def prepare(primary: Primary, *standbys: Standby) -> dict[str, dict[str, s
             await session.commit()
     finally:
         await setup.dispose()
-    lsn = await primary.flush_lsn()
-    for standby in standbys:
-        await standby.wait_replayed(lsn)
     return headers
 
 
