@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -187,6 +188,32 @@ async def test_a_stopped_standby_causes_no_errors(setup: Setup) -> None:
         assert standby["reachable"] is False and standby["serving_reads"] is False
     finally:
         await s.standby.start()
+    await wait_serving(s.client, True)
+
+
+async def test_a_standby_lost_under_open_connections_is_retried_on_the_primary(
+    setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The health loop is made too slow to notice: the reads find the standby's pooled connections
+    dead, and ReplicaRetryMiddleware answers each from the primary."""
+    s = setup
+    made = await create(s)
+    await s.standby.wait_replayed(await s.primary.flush_lsn())
+    async with running_app(s.primary.dsn(DB), s.standby.dsn(DB), replica_health_interval_seconds=60) as slow:
+        paths = [f"{API}/{made.json()['id']}", API, f"{API}/{made.json()['id']}/history"]
+        for path in paths:  # warm the standby's pool
+            assert (await slow.get(path, headers=s.headers["admin"])).status_code == 200
+        assert app_of(slow).state.replicas.node_report()[1].serving_reads
+        await s.standby.kill()
+        try:
+            with caplog.at_level(logging.WARNING, logger="service.replication"):
+                for path in paths * 3:
+                    response = await slow.get(path, headers=s.headers["admin"])
+                    assert response.status_code == 200, (path, response.text)
+            assert any("on the primary" in r.getMessage() for r in caplog.records)
+            assert not app_of(slow).state.replicas.node_report()[1].serving_reads  # marked down at once
+        finally:
+            await s.standby.start()
     await wait_serving(s.client, True)
 
 

@@ -64,13 +64,13 @@ async def running_app(
     database_url: str, *replica_urls: str, **settings: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app, started (lifespan) with these URLs; an httpx client on it (app at client.app)."""
+    chosen: dict[str, Any] = {
+        "auth_cache_seconds": 0,
+        "replica_health_interval_seconds": 0.2,
+        "db_pool_size": 4,
+    }
     config = Settings(
-        database_url=database_url,
-        database_replica_urls=",".join(replica_urls),
-        auth_cache_seconds=0,
-        replica_health_interval_seconds=0.2,
-        db_pool_size=4,
-        **settings,
+        database_url=database_url, database_replica_urls=",".join(replica_urls), **{**chosen, **settings}
     )
     app = create_app(config)
     async with app.router.lifespan_context(app):
