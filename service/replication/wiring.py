@@ -3,6 +3,8 @@ DATABASE_REPLICA_URLS, sessions for each standby, and the two middlewares."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -38,15 +40,30 @@ async def start_replicas(app: FastAPI, engine: AsyncEngine, url: str, settings: 
     return replicas
 
 
-async def replication_report(app: FastAPI) -> list[NodeReport]:
-    """Each node's role and lag for /health/ready. With standbys, as of the health loop's last round;
-    without, probed now (there is no loop)."""
+def replication_report(app: FastAPI, in_recovery: bool, lsn: str | None, server: str) -> list[NodeReport]:
+    """Each node's role and lag for /health/ready, as of the health loop's last round; without
+    standbys (no loop) the primary's line from what the readiness query just read of it."""
     replicas: ReplicaSet | None = getattr(app.state, "replicas", None)
     if replicas is None:
         return []
-    if not replicas.replicas:
-        await replicas.refresh()
-    return replicas.node_report()
+    if replicas.replicas:
+        return replicas.node_report()
+    role: Literal["primary", "standby"] = "standby" if in_recovery else "primary"
+    return [
+        NodeReport(
+            name=replicas.primary.name,
+            configured_as="primary",
+            role=role,
+            reachable=True,
+            serving_reads=True,
+            lag_seconds=None,
+            lag_bytes=None,
+            lsn=lsn,
+            replay_paused=False,
+            server=server,
+            error=None,
+        )
+    ]
 
 
 async def _token(app: FastAPI) -> str:
