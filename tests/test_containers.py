@@ -109,7 +109,7 @@ def test_the_replication_scripts_are_executable_bash_that_parses() -> None:
     assert "REPLICATION LOGIN" in primary and "pg_create_physical_replication_slot('standby1')" in primary
     assert "host replication replicator" in primary
     assert "pg_basebackup" in standby and "-R" in standby.split() and "-S standby1" in standby
-    assert standby.rstrip().endswith("exec docker-entrypoint.sh postgres")
+    assert standby.rstrip().endswith("exec docker-entrypoint.sh postgres -c hot_standby_feedback=on")
     for script in ("primary-init.sh", "standby-entrypoint.sh"):
         path = ROOT / "deploy/postgres" / script
         assert path.stat().st_mode & 0o111, f"{script} is not executable"

@@ -15,4 +15,5 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     -R -X stream -S standby1 -c fast \
     -d "application_name=standby1"
 fi
-exec docker-entrypoint.sh postgres
+# Feedback keeps replay from cancelling long reads (exports) that the primary would have let finish.
+exec docker-entrypoint.sh postgres -c hot_standby_feedback=on
