@@ -13,6 +13,9 @@ import json
 import random
 import shutil
 import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -138,3 +141,34 @@ def follow_cursor(port: int, key: str, path: str, pages: int) -> tuple[int, str]
         return page, current
 
     return asyncio.run(walk())
+
+
+def dashboard_cookie(port: int, key: str) -> str:
+    """Sign in to the dashboard with the bench key, as a browser would; the session cookie's header."""
+    form = urllib.parse.urlencode({"key": key}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/dashboard/login", data=form, method="POST")
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    try:
+        urllib.request.build_opener(NoRedirect).open(request)
+    except urllib.error.HTTPError as answer:  # the 303 after a sign-in
+        cookie = answer.headers.get("set-cookie", "")
+        return cookie.split(";", 1)[0]
+    raise RuntimeError("dashboard sign-in did not redirect")
+
+
+def run_page(
+    port: int, load: Load, cookie: str, paths_file: Path, around: Around | None = None
+) -> dict[str, Any]:
+    """GET dashboard pages (HTML) with a signed-in session: the python driver, since wrk's script
+    sends the API key header only."""
+    paths = [p for p in paths_file.read_text().splitlines() if p]
+    headers = {"Cookie": cookie}
+
+    async def step(conn: Connection, _: int) -> int:
+        return (await conn.request("GET", random.choice(paths), headers)).status
+
+    return _phases(lambda s: _python(port, load, s, step), load, around)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote_plus
 
 from bench import bulk, gen
-from bench.drive import follow_cursor, run_patch, run_paths, run_post
+from bench.drive import dashboard_cookie, follow_cursor, run_page, run_patch, run_paths, run_post
 from bench.raw import QUERIES, run_raw
 from bench.servers import Server, start
 
@@ -27,6 +27,11 @@ VIEWS = {  # scenario -> (route in /openapi.json, request); run one at a time wh
     "deadlines": ("/api/v1/deadlines", "/api/v1/deadlines?within_days=90"),
     # A small component (~2 % of rows): each branch filters its index walk longer for a page.
     "deadlines_filtered": ("/api/v1/deadlines", "/api/v1/deadlines?within_days=365&component=FEMA"),
+}
+DASHBOARD = {  # scenario -> page, signed in with the bench key (issue 15: each under 300 ms at small)
+    "dashboard_overview": "/dashboard",
+    "dashboard_country": "/dashboard/countries/MX",
+    "dashboard_deadlines": "/dashboard/deadlines",
 }
 
 
@@ -83,6 +88,13 @@ def views(run: Run, server: Server) -> None:
         run.measure(
             name, lambda around, f=file: run_paths(server.port, run.one, run.key, f, around), server,
             "one request at a time", connections=1,
+        )  # fmt: skip
+    cookie = dashboard_cookie(server.port, run.key)
+    for name, path in DASHBOARD.items():
+        file = run.file(f"{name}.txt", [path])
+        run.measure(
+            name, lambda around, f=file: run_page(server.port, run.one, cookie, f, around), server,
+            "HTML page, one request at a time", connections=1,
         )  # fmt: skip
 
 

@@ -319,10 +319,21 @@ async def test_recommendations_overlaps_and_coverage_pages(client: httpx.AsyncCl
     assert '<th scope="row">QHSR23-M1</th>' in html
 
 
-async def test_deadlines_page_says_not_available_yet(client: httpx.AsyncClient, keys: Keys) -> None:
+async def test_deadlines_page_lists_what_the_api_lists(
+    client: httpx.AsyncClient, keys: Keys, world_data: None
+) -> None:
     cookie = await sign_in(client, key_of(keys, "reader"))
-    response = await client.get("/dashboard/deadlines", headers=cookie)
-    assert response.status_code == 200 and "Not available yet." in response.text
+    response = await client.get("/dashboard/deadlines?within_days=365", headers=cookie)
+    assert response.status_code == 200
+    api = (await client.get("/api/v1/deadlines?within_days=365&limit=200", headers=keys["reader"])).json()
+    assert api["items"], "the world has an overdue recommendation"
+    shown = re.findall(r'<tr data-kind="([a-z_0-9]+)" data-id="([0-9a-f-]+)">', response.text)
+    assert shown == [(item["kind"], item["id"]) for item in api["items"]]
+    # Overdue is said in words, not only by position.
+    overdue = [item for item in api["items"] if item["days_left"] < 0]
+    assert overdue and f"{-overdue[0]['days_left']} days overdue" in response.text
+    quiet = await client.get("/dashboard/deadlines?within_days=0", headers=cookie)
+    assert "Nothing comes due in that time." in quiet.text
 
 
 async def test_the_dashboard_is_not_part_of_the_api_contract(client: httpx.AsyncClient) -> None:

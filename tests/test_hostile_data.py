@@ -94,11 +94,13 @@ def test_thirty_concurrent_searches_leave_other_requests_alone(live: LiveServer)
         time.sleep(0.3)
         for path in ("/health/ready", f"{API}?limit=50", f"{API}/export?format=ndjson&status=planned"):
             answer, took = get(live, path)
-            assert answer.status_code == 200 and took < 3, (path, answer.status_code, took)
+            # "Not stuck behind the searches" (they would wait for the whole queue, 10 s and more), with
+            # room for a shared, loaded 2-core machine: 3 s was missed by 0.04 s there once.
+            assert answer.status_code == 200 and took < 6, (path, answer.status_code, took)
         results = [s.result() for s in searches]
     statuses = [status for status, _ in results]
     assert set(statuses) <= {200, 429} and statuses.count(200) >= 12, statuses
-    assert max(took for _, took in results) < 8
+    assert max(took for _, took in results) < 12
 
 
 FORGED = [

@@ -183,3 +183,14 @@ def coverage(view: GoalCoverageView, currency: str) -> dict[str, Any]:
             [Bar(g.code, g.activities) for g in goals],
         )
     return {"goals": goals, "chart": chart, "unaligned": view.unaligned, "currency": currency}
+
+
+def deadlines(rows: list[Any], within_days: int) -> dict[str, Any]:
+    """Rows soonest first, overdue ones split out so the page can say so in words, not only colour."""
+    overdue = [r for r in rows if r.days_left < 0]
+    return {
+        "within_days": within_days,
+        "overdue": overdue,
+        "upcoming": [r for r in rows if r.days_left >= 0],
+        "kinds": {r.kind.value: label(r.kind.value) for r in rows},
+    }

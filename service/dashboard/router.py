@@ -13,7 +13,7 @@ from service.db import SnapshotSessionDep
 from service.errors import Unprocessable
 from service.schemas.types import COUNTRY_CODES, CURRENCY_CODES, check_country
 
-from . import pages, session
+from . import idp, pages, session
 from .render import DashboardRoute, error_page, page
 from .views import DashboardReader
 
@@ -21,6 +21,7 @@ router = APIRouter(prefix="/dashboard", route_class=DashboardRoute, include_in_s
 
 SignedIn = Annotated[Principal, Depends(session.require)]
 LOGIN_FORM_MAX_BYTES = 4096
+NO_PROVIDER = "Sign-in through an identity provider is not configured."
 
 
 def reader(db: SnapshotSessionDep, principal: SignedIn) -> DashboardReader:
@@ -92,11 +93,11 @@ async def recommendations(request: Request, data: Reader) -> HTMLResponse:
 
 
 @router.get("/deadlines")
-async def deadlines(request: Request, data: Reader) -> HTMLResponse:
-    # HOOK (deadlines issue): data.deadlines() answers None until GET /api/v1/deadlines exists.
-    return page(
-        request, "deadlines.html", current="deadlines", principal=data.principal, items=await data.deadlines()
-    )
+async def deadlines(request: Request, data: Reader, within_days: int = 90) -> HTMLResponse:
+    """What comes due: overdue first, then the next `within_days` days (0..3650)."""
+    within_days = min(max(within_days, 0), 3650)
+    context = pages.deadlines(await data.deadlines(within_days), within_days)
+    return page(request, "deadlines.html", current="deadlines", principal=data.principal, **context)
 
 
 @router.get("/coverage")
@@ -112,7 +113,7 @@ async def coverage(request: Request, data: Reader, currency: str = "USD") -> HTM
 async def login_form(request: Request, next: str | None = None) -> Response:
     if await session.current(request) is not None:
         return RedirectResponse(session.safe_next(next), status_code=303)
-    return page(request, "login.html", next=session.safe_next(next), error=None)
+    return page(request, "login.html", next=session.safe_next(next), error=None, idp=idp.enabled(request.app))
 
 
 @router.post("/login")
@@ -124,9 +125,36 @@ async def login(request: Request) -> Response:
     signed_in = await session.sign_in(request, (form.get("key") or [""])[0])
     if signed_in is None:
         error = "That key is unknown, revoked or expired."
-        return page(request, "login.html", 401, next=next_path, error=error)
+        return page(request, "login.html", 401, next=next_path, error=error, idp=idp.enabled(request.app))
     response = RedirectResponse(next_path, status_code=303)
-    session.set_session_cookie(response, request, signed_in.key_hash)
+    session.set_session_cookie(response, request, signed_in.key_hash or "")
+    return response
+
+
+@router.get("/login/idp")
+async def login_at_provider(request: Request, next: str | None = None) -> Response:
+    """Start signing in at the identity provider (authorization code + PKCE)."""
+    if not idp.enabled(request.app):
+        return error_page(request, 404, "Not Found", NO_PROVIDER)
+    return await idp.start(request, session.safe_next(next), not session.is_loopback_http(request))
+
+
+@router.get("/login/callback")
+async def login_callback(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
+    """Where the identity provider sends the browser back: redeem the code, start the session."""
+    if not idp.enabled(request.app):
+        return error_page(request, 404, "Not Found", NO_PROVIDER)
+    secure = not session.is_loopback_http(request)
+    try:
+        if error or not code:
+            raise idp.SignInFailed("The identity provider did not sign you in; start again.")
+        principal, expires, back_to = await idp.finish(request, request.app, code[:2000], state[:200])
+    except idp.SignInFailed as exc:
+        response: Response = error_page(request, 400, "Sign-in failed", str(exc))
+    else:
+        response = RedirectResponse(back_to, status_code=303)
+        session.set_session_cookie(response, request, session.token_payload(principal, expires))
+    idp.clear_flow(response, secure)
     return response
 
 

@@ -13,12 +13,18 @@ stops forgery; the timestamp bounds a session to DASHBOARD_SESSION_HOURS (8) wha
 does with Max-Age. A stateless cookie cannot be recalled: signing out deletes it from the browser,
 and a copy taken earlier stays good until it expires or its key is revoked (revoking the key is the
 way to cut off a stolen session).
+
+A session begun at the identity provider (service.dashboard.idp) holds the verified token's principal
+(role, component, clearance, name, subject, issuer) and the token's expiry instead: there is no key
+to look up again, so it ends when the token would have (or after DASHBOARD_SESSION_HOURS, if sooner).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
@@ -26,6 +32,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from service.auth import Principal, act_as, principal_for_key
 from service.identity.api_keys import KEY_PREFIX, hash_key
+from service.schemas.vocab import Role, Sensitivity
 
 from .settings import get_dashboard_settings, session_secret
 
@@ -52,7 +59,7 @@ class CrossSiteForm(Exception):
 @dataclass(frozen=True)
 class SignedIn:
     principal: Principal
-    key_hash: str
+    key_hash: str | None  # None: signed in at the identity provider
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -90,11 +97,31 @@ async def current(request: Request) -> SignedIn | None:
         data = _serializer().loads(raw, max_age=max_age_seconds())
     except BadSignature:  # altered, signed with another secret, or older than the session's life
         return None
+    if isinstance(data, dict) and isinstance(data.get("t"), dict):
+        return _token_session(data)
     key_hash = data.get("k") if isinstance(data, dict) else None
     if not isinstance(key_hash, str) or len(key_hash) != 64:
         return None
     principal = await principal_for(request, key_hash)
     return SignedIn(principal, key_hash) if principal else None
+
+
+def _token_session(data: dict[str, Any]) -> SignedIn | None:
+    """The principal an identity-provider session carries, while its token has not expired."""
+    if not isinstance(data.get("x"), int) or data["x"] <= time.time():
+        return None
+    t = data["t"]
+    principal = Principal(
+        key_id=None,
+        name=t["n"],
+        role=Role(t["r"]),
+        component=t["c"],
+        clearance=Sensitivity(t["l"]),
+        subject=t["s"],
+        issuer=t["i"],
+    )
+    act_as(principal)
+    return SignedIn(principal, None)
 
 
 async def require(request: Request) -> Principal:
@@ -106,7 +133,7 @@ async def require(request: Request) -> Principal:
     return signed_in.principal
 
 
-def _is_loopback_http(request: Request) -> bool:
+def is_loopback_http(request: Request) -> bool:
     """Plain http to this machine (a developer's `make run`): the one case a cookie may lack Secure,
     since browsers drop Secure cookies over http. Behind a proxy the Host is the public name."""
     if request.url.scheme != "http":
@@ -120,13 +147,22 @@ def _is_loopback_http(request: Request) -> bool:
         return False
 
 
-def set_session_cookie(response: Response, request: Request, key_hash: str) -> None:
+def token_payload(principal: Principal, expires: int) -> dict[str, Any]:
+    """What an identity-provider session's cookie holds (signed): the principal and the token's expiry."""
+    t = {"n": principal.name, "r": principal.role.value, "c": principal.component}
+    t |= {"l": principal.clearance.value, "s": principal.subject, "i": principal.issuer}
+    return {"t": t, "x": expires}
+
+
+def set_session_cookie(response: Response, request: Request, key_hash: str | dict[str, Any]) -> None:
+    """The session cookie for a key (its hash) or for an identity-provider sign-in (token_payload)."""
+    payload = {"k": key_hash} if isinstance(key_hash, str) else key_hash
     response.set_cookie(
         COOKIE,
-        _serializer().dumps({"k": key_hash}),
+        _serializer().dumps(payload),
         max_age=max_age_seconds(),
         path=COOKIE_PATH,
-        secure=not _is_loopback_http(request),
+        secure=not is_loopback_http(request),
         httponly=True,
         samesite="strict",
     )
@@ -134,7 +170,7 @@ def set_session_cookie(response: Response, request: Request, key_hash: str) -> N
 
 def clear_session_cookie(response: Response, request: Request) -> None:
     response.delete_cookie(
-        COOKIE, path=COOKIE_PATH, secure=not _is_loopback_http(request), httponly=True, samesite="strict"
+        COOKIE, path=COOKIE_PATH, secure=not is_loopback_http(request), httponly=True, samesite="strict"
     )
 
 

@@ -24,6 +24,10 @@ class DashboardSettings(BaseSettings):
     # workers (sessions end at a restart); anything else serving the app makes one per process.
     dashboard_session_secret: SecretStr | None = Field(default=None, min_length=32)
     dashboard_session_hours: float = Field(default=8.0, gt=0, le=24)
+    # Sign-in through the identity provider (authorization code + PKCE) when set and OIDC_ISSUER is:
+    # the client id registered at the provider for the dashboard (a public client: no secret).
+    dashboard_oidc_client_id: str | None = Field(default=None, min_length=1, max_length=200)
+    dashboard_oidc_scope: str = "openid"
 
 
 @lru_cache

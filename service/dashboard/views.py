@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,10 +28,13 @@ from service.coordination.schemas import (
     RecommendationSummary,
 )
 from service.coordination.summary import recommendation_summary
+from service.deadlines.repository import deadline_page
+from service.deadlines.schemas import DeadlineRow
 from service.models import Activity
 
 T = TypeVar("T")
 OVERLAPS_PER_PAGE = 25
+DEADLINES_SHOWN = 200
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,8 @@ class DashboardReader:
     async def coverage(self, currency: str) -> GoalCoverageView:
         return await goal_coverage(self.session, currency, self.principal)
 
-    async def deadlines(self) -> list[Any] | None:
-        """HOOK (deadlines issue): GET /api/v1/deadlines is not built yet. When it is, call its
-        repository function here and return its items; the page
-        (templates/deadlines.html) shows "not available yet" while this returns None."""
-        return None
+    async def deadlines(self, within_days: int) -> list[DeadlineRow]:
+        """What comes due within that many days (overdue first), as GET /api/v1/deadlines answers it,
+        capped at one long page: the page is a worklist, the API pages through the rest."""
+        page = await deadline_page(self.session, self.principal, within_days, [], [], None, DEADLINES_SHOWN)
+        return page[0]

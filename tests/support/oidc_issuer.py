@@ -3,7 +3,9 @@
 The registry's token verification talks HTTP to its issuer; testing it against a mock of httpx would test the
 mock. This issuer serves `/.well-known/openid-configuration` and `/jwks.json` from a thread (so it answers
 whatever event loop the test runs on), can rotate and retire keys, go down and come back on the same port,
-answer slowly or with an error status, and counts how often its JWKS was fetched.
+answer slowly or with an error status, and counts how often its JWKS was fetched. For the dashboard's
+sign-in it also plays the authorization server: `/authorize` approves at once (as the user in `login_claims`)
+and `/token` redeems the code only with the PKCE verifier that matches its challenge.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -27,6 +30,8 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 AUDIENCE = "oia-registry"
 JWKS_PATH = "/jwks.json"
+AUTHORIZE_PATH = "/authorize"
+TOKEN_PATH = "/token"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 
 
@@ -85,6 +90,9 @@ class LocalIssuer:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
+        self.login_claims: dict[str, Any] = {}  # who "signs in" at /authorize (overrides of claims())
+        self.codes: dict[str, dict[str, str]] = {}  # authorization code -> what the token request must match
+        self.token_requests = 0
         self.rsa = self.add_key("RS256")
         self.ec = self.add_key("ES256")
 
@@ -199,6 +207,8 @@ class LocalIssuer:
             return 200, {
                 "issuer": issuer,
                 "jwks_uri": self.url + JWKS_PATH,
+                "authorization_endpoint": self.url + AUTHORIZE_PATH,
+                "token_endpoint": self.url + TOKEN_PATH,
                 "id_token_signing_alg_values_supported": ["RS256", "ES256"],
             }
         if path == JWKS_PATH:
@@ -207,11 +217,65 @@ class LocalIssuer:
             return 200, self.jwks()
         return 404, None
 
+    def _authorize(self, query: str) -> str:
+        """The redirect back to the client: a code for a PKCE (S256) request, else an error."""
+        params = {k: v[0] for k, v in parse_qs(query).items()}
+        back = params.get("redirect_uri", "")
+        if params.get("response_type") != "code" or params.get("code_challenge_method") != "S256":
+            return back + "?" + urlencode({"error": "invalid_request", "state": params.get("state", "")})
+        code = uuid.uuid4().hex
+        with self._lock:
+            self.codes[code] = {k: params.get(k, "") for k in ("code_challenge", "redirect_uri", "client_id")}
+        return back + "?" + urlencode({"code": code, "state": params.get("state", "")})
+
+    def _token(self, form: str) -> tuple[int, dict[str, Any]]:
+        """Redeem a code once, with the verifier whose S256 digest is its challenge."""
+        params = {k: v[0] for k, v in parse_qs(form).items()}
+        with self._lock:
+            self.token_requests += 1
+            grant = self.codes.pop(params.get("code", ""), None)
+        verifier = params.get("code_verifier", "")
+        challenge = b64url(hashlib.sha256(verifier.encode()).digest())
+        if (
+            grant is None
+            or params.get("grant_type") != "authorization_code"
+            or grant["redirect_uri"] != params.get("redirect_uri")
+            or grant["client_id"] != params.get("client_id")
+            or not hmac.compare_digest(grant["code_challenge"], challenge)
+        ):
+            return 400, {"error": "invalid_grant"}
+        token = self.mint(self.claims(azp=grant["client_id"], **self.login_claims))
+        return 200, {"access_token": token, "token_type": "Bearer", "expires_in": 300}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
+            def _send(self, status: int, document: dict[str, Any] | None) -> None:
+                body = json.dumps(document).encode() if document is not None else b""
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = self.rfile.read(length).decode()
+                if urlsplit(self.path).path != TOKEN_PATH:
+                    self._send(404, None)
+                    return
+                self._send(*issuer._token(form))
+
             def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path == AUTHORIZE_PATH:
+                    self.send_response(302)
+                    self.send_header("Location", issuer._authorize(parts.query))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 status, document = issuer._answer(self.path)
                 body = json.dumps(document).encode() if document is not None else b""
                 self.send_response(status)
