@@ -151,6 +151,17 @@ def markdown(result: dict[str, Any]) -> str:
             f"requests answered 2xx in under 1 s (p50 {over['p50_ms']} ms, p99 {over['p99_ms']} ms; "
             f"statuses {over['ordinary_statuses']}); the bad key got {over['bad_key_got']}"
         )
+    if rep := result.get("replica"):
+        ratios = ", ".join(
+            f"{n} {r['standby_rps']:,.0f} vs {r['single_rps']:,.0f} req/s (x{r['ratio']})"
+            for n, r in rep.items()
+            if isinstance(r, dict)
+        )
+        out.append(
+            f"\n**Read replica** (one standby serving reads vs all on the primary, same throw-away pair, "
+            f"same 2 cores: overhead, not scale): {ratios}; index scans on the standby "
+            f"{rep['standby_index_scans']:,}"
+        )
     rss = ", ".join(f"{k} {v} MB" for k, v in result["rss_after_mb"].items())
     out.append(f"\nWorker RSS after the run: {rss}")
     if result.get("plans"):

@@ -26,9 +26,10 @@ from bench.common import RESULTS, create_admin_key, database_name, dsn, machine
 from bench.cpu import CpuMeter, backends, settle
 from bench.drive import Around, Load
 from bench.raw import plans
+from bench.replica import replica
 from bench.servers import Server
 
-PHASES = ("reads", "views", "writes", "bulk", "orm", "raw", "overload")
+PHASES = ("reads", "views", "writes", "bulk", "orm", "raw", "overload", "replica")
 
 
 class Run:
@@ -49,6 +50,7 @@ class Run:
         self.plans: dict[str, Any] = {}
         self.openapi: dict[str, Any] = {}
         self.overload: dict[str, Any] = {}
+        self.replica: dict[str, Any] = {}
 
     def file(self, name: str, lines: list[str]) -> Path:
         path = self.work / name
@@ -139,6 +141,7 @@ class Run:
             "plans": self.plans,
             "profiles": self.profiles,
             "overload": self.overload,
+            "replica": self.replica,
         }
 
 
@@ -184,6 +187,8 @@ def main() -> None:
         run.plans = asyncio.run(plans(run.url, run.ids[0]))
     if "overload" in run.only:
         run.overload = overload.run(run, seconds=5 if args.quick else 15)
+    if "replica" in run.only:
+        run.replica = replica(run)
     result = run.result()
     print("\n" + report.write(result))
     print(f"results: bench/results/{args.scale}-{run.run_id}.json and .md")

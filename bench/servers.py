@@ -40,9 +40,17 @@ class Server:
                 self.process.wait()
 
 
-def start(name: str, app: str, port: int, database_url: str, health: str, workers_n: int = 2) -> Server:
+def start(
+    name: str,
+    app: str,
+    port: int,
+    database_url: str,
+    health: str,
+    workers_n: int = 2,
+    env: dict[str, str] | None = None,
+) -> Server:
     """uvicorn <app> with `workers_n` workers; returns once `health` answers 200 (or raises)."""
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
     command = [sys.executable, *UVICORN, "--workers", str(workers_n), "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning", app]
     if not app.startswith("service."):

@@ -5,17 +5,21 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from service.replication.settings import ReplicationSettings
 
 
-class Settings(BaseSettings):
-    """Runtime configuration; every field can be set by an environment variable of the same name."""
+class Settings(ReplicationSettings):
+    """Runtime configuration; every field can be set by an environment variable of the same name
+    (the read replicas' fields, DATABASE_REPLICA_URLS and the like, come from ReplicationSettings)."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str | None = Field(
         default=None,
-        description="postgresql:// or postgresql+asyncpg:// URL; unset = embedded PostgreSQL",
+        description="postgresql:// or postgresql+asyncpg:// URL (several hosts with "
+        "target_session_attrs=read-write for failover); unset = embedded PostgreSQL",
     )
     embedded_pg_dir: str = "var/pg"
     db_pool_size: int = Field(default=10, ge=1, le=200)

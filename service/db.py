@@ -20,17 +20,22 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util.concurrency import await_
 
 from service.config import Settings
+from service.errors import BadRequest
+from service.replication import InvalidToken, Node, ReplicaSet
+from service.replication.asgi import HEADER, choose_for_request, note_replica_failure
+from service.replication.urls import engine_url
 from service.web.context import current_reader
 
 log = logging.getLogger("service.db")
 
 
 def normalize_url(url: str) -> str:
-    """Accept `postgresql://` (and `postgres://`) as well as `postgresql+asyncpg://`."""
-    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
-    raise ValueError("DATABASE_URL must start with postgresql:// or postgresql+asyncpg://")
+    """Accept `postgresql://` (and `postgres://`) as well as `postgresql+asyncpg://`, and libpq's
+    multi-host form (`h1:5432,h2:5433`, for failover), which SQLAlchemy needs as `host=` parameters."""
+    try:
+        return engine_url(url)
+    except ValueError as exc:
+        raise ValueError(f"DATABASE_URL: {exc}") from None
 
 
 def make_engine(url: str, settings: Settings) -> AsyncEngine:
@@ -111,14 +116,57 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         await close_quietly(session)
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for read-only routes: autocommit, so a read costs no BEGIN/ROLLBACK round trips.
-    Each read is one statement, which PostgreSQL runs on one consistent snapshot anyway."""
+async def read_node(request: Request) -> Node | None:
+    """The node that serves this request's reads: a fresh-enough standby, else the primary, by
+    the request's `OIA-Consistency-Token` (service.replication); None when nothing routes reads
+    (an app started without its lifespan, as some tests do)."""
+    replicas: ReplicaSet | None = getattr(request.app.state, "replicas", None)
+    if replicas is None:
+        return None
+    try:
+        return await choose_for_request(replicas, request)
+    except InvalidToken as exc:
+        raise BadRequest(f"{exc}: send back the {HEADER} header exactly as a write returned it.") from None
+
+
+def read_failed(request: Request, node: Node | None, exc: BaseException) -> None:
+    """A read's database error: on a replica, ReplicaRetryMiddleware runs the request again on the primary."""
+    if node is not None:
+        note_replica_failure(request, request.app.state.replicas, node, exc)
+
+
+def _makers(request: Request, node: Node | None) -> tuple[async_sessionmaker[AsyncSession], ...]:
+    """(autocommit, transactional) session makers for `node`."""
     state = request.app.state
-    maker: async_sessionmaker[AsyncSession] = getattr(state, "read_sessionmaker", state.sessionmaker)
-    session = maker()
+    if node is None or node.is_primary:
+        return getattr(state, "read_sessionmaker", state.sessionmaker), state.sessionmaker
+    return state.replica_makers[node]  # type: ignore[no-any-return]
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for read-only routes, on the node read_node chose: autocommit, so a read costs no
+    BEGIN/ROLLBACK round trips. Each read is one statement, which runs on one snapshot anyway."""
+    node = await read_node(request)
+    session = _makers(request, node)[0]()
     try:
         yield session
+    except Exception as exc:
+        read_failed(request, node, exc)
+        raise
+    finally:
+        await close_quietly(session)
+
+
+async def get_snapshot_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A transactional read session on the node read_node chose: for reads of several statements
+    that must agree (one snapshot) or need a transaction (an export's server-side cursor, SET LOCAL)."""
+    node = await read_node(request)
+    session = _makers(request, node)[1]()
+    try:
+        yield session
+    except Exception as exc:
+        read_failed(request, node, exc)
+        raise
     finally:
         await close_quietly(session)
 
@@ -147,3 +195,4 @@ def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+SnapshotSessionDep = Annotated[AsyncSession, Depends(get_snapshot_session)]

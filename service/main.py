@@ -22,6 +22,7 @@ from service.postings.router import router as postings_router
 from service.posts.router import router as posts_router
 from service.recommendations.router import router as recommendations_router
 from service.records.cursor_secret import load_cursor_secret
+from service.replication.wiring import install_consistency_token, install_replica_retry, start_replicas
 from service.resources import STORES
 from service.strategic_goals.router import router as goals_router
 from service.trips.router import router as trips_router
@@ -67,12 +68,14 @@ API_ROUTERS = (
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = make_engine(database_url(settings), settings)
+    url = database_url(settings)
+    engine = make_engine(url, settings)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_read_sessionmaker(engine)
     secret = settings.cursor_secret.get_secret_value() if settings.cursor_secret else None
     stop_secret_retry = await load_cursor_secret(engine, secret)
+    replicas = await start_replicas(app, engine, url, settings)
     stop_dispatcher = start_in_app(app)  # `oia serve` only (service.webhooks.worker)
     # What start-up built (routes, pydantic validators, SQLAlchemy metadata: ~150k objects) lives as
     # long as the process, yet every full collection walked all of it: under load a worker stopped
@@ -86,6 +89,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop_dispatcher()
         gc.unfreeze()
         stop_secret_retry()
+        await replicas.aclose()
         await engine.dispose()
 
 
@@ -106,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.gates = Gates.from_settings(settings)
     app.state.head_revision = head_revision()
     install_error_handlers(app)
+    install_replica_retry(app)  # innermost: see service.replication.wiring
     install_observability(app)  # inside RequestContextMiddleware: the request id is set
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_import_bytes=settings.max_import_bytes
@@ -117,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         write_timeout=settings.write_timeout_seconds,
         min_rate=settings.min_transfer_bytes_per_second,
     )
+    install_consistency_token(app)
     install_docs(app)
     app.include_router(health_router)
     routers = [*API_ROUTERS, *(bulk_router(store) for store in STORES)]

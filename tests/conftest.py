@@ -25,7 +25,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from service.config import Settings
-from service.db import driver_connection, get_read_session, get_session, make_sessionmaker
+from service.db import (
+    driver_connection,
+    get_read_session,
+    get_session,
+    get_snapshot_session,
+    make_sessionmaker,
+)
 from service.main import create_app
 from service.ops.keys import create_key
 from service.records.read_connection import get_read_connection
@@ -74,6 +80,7 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 def app(settings: Settings, session: AsyncSession, engine: AsyncEngine) -> Any:
     application = create_app(settings)
     application.state.sessionmaker = make_sessionmaker(engine)
+    application.state.engine = engine  # where a write's OIA-Consistency-Token is read
 
     async def test_session() -> AsyncIterator[AsyncSession]:
         try:
@@ -91,6 +98,7 @@ def app(settings: Settings, session: AsyncSession, engine: AsyncEngine) -> Any:
 
     application.dependency_overrides[get_session] = test_session
     application.dependency_overrides[get_read_session] = test_session
+    application.dependency_overrides[get_snapshot_session] = test_session
     application.dependency_overrides[get_read_connection] = test_connection
     application.state.lookup_session = lookup_session
     return application

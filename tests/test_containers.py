@@ -44,7 +44,7 @@ def test_compose_file_is_valid_against_the_compose_spec() -> None:
 
 
 def test_compose_has_db_migrate_api_and_smoke_wired_in_order() -> None:
-    assert set(SERVICES) == {"db", "migrate", "api", "smoke", "worker"}
+    assert set(SERVICES) == {"db", "db-standby", "migrate", "api", "smoke", "worker"}
     assert SERVICES["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
     assert SERVICES["api"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert SERVICES["smoke"]["depends_on"] == {"api": {"condition": "service_healthy"}}
@@ -74,7 +74,7 @@ def test_api_health_check_waits_on_ready_and_the_app_talks_to_db() -> None:
 def test_smoke_is_on_demand_and_runs_oia_smoke_against_api() -> None:
     smoke = SERVICES["smoke"]
     assert smoke["profiles"] == ["smoke"]
-    assert all("profiles" not in s for n, s in SERVICES.items() if n != "smoke")
+    assert all("profiles" not in s for n, s in SERVICES.items() if n not in ("smoke", "db-standby"))
     assert smoke["command"][:3] == ["smoke", "--base-url", "http://api:8000"]
     assert smoke["command"][3:] == [
         "--key",
@@ -83,6 +83,40 @@ def test_smoke_is_on_demand_and_runs_oia_smoke_against_api() -> None:
     assert not smoke.get("environment"), "the smoke test speaks HTTP only"
     header = (ROOT / "docker-compose.yml").read_text().split("services:")[0]
     assert "keys create --role admin" in header and "--profile smoke run" in header
+
+
+def test_the_standby_is_optional_and_cloned_from_db() -> None:
+    standby, db = SERVICES["db-standby"], SERVICES["db"]
+    assert standby["profiles"] == ["db-standby"]
+    assert standby["image"] == db["image"]
+    assert standby["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert standby["environment"]["PRIMARY_HOST"] == "db"
+    assert "pg_isready" in " ".join(standby["healthcheck"]["test"])
+    # Its own data volume (never the primary's), and the scripts mounted from deploy/postgres.
+    volumes = {v.split(":")[0]: v.split(":")[1] for v in standby["volumes"]}
+    assert (
+        volumes.get("pgdata-standby") == "/var/lib/postgresql/data" and "pgdata-standby" in COMPOSE["volumes"]
+    )
+    entry = standby["entrypoint"][0]
+    assert volumes.get("./deploy/postgres/standby-entrypoint.sh") == entry
+    init = {v.split(":")[0]: v.split(":")[1] for v in db["volumes"]}
+    assert init.get("./deploy/postgres/primary-init.sh", "").startswith("/docker-entrypoint-initdb.d/")
+    # The replication password reaches both ends; the apps learn of the standby only when told.
+    assert db["environment"]["REPLICATION_PASSWORD"] == standby["environment"]["REPLICATION_PASSWORD"]
+    assert SERVICES["api"]["environment"]["DATABASE_REPLICA_URLS"] == "${DATABASE_REPLICA_URLS:-}"
+
+
+def test_the_replication_scripts_are_executable_bash_that_parses() -> None:
+    primary = (ROOT / "deploy/postgres/primary-init.sh").read_text()
+    standby = (ROOT / "deploy/postgres/standby-entrypoint.sh").read_text()
+    assert "REPLICATION LOGIN" in primary and "pg_create_physical_replication_slot('standby1')" in primary
+    assert "host replication replicator" in primary
+    assert "pg_basebackup" in standby and "-R" in standby.split() and "-S standby1" in standby
+    assert standby.rstrip().endswith("exec docker-entrypoint.sh postgres -c hot_standby_feedback=on")
+    for script in ("primary-init.sh", "standby-entrypoint.sh"):
+        path = ROOT / "deploy/postgres" / script
+        assert path.stat().st_mode & 0o111, f"{script} is not executable"
+        assert subprocess.run(["bash", "-n", str(path)], capture_output=True).returncode == 0
 
 
 def test_every_app_service_runs_the_one_image() -> None:

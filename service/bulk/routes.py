@@ -19,7 +19,7 @@ from service.bulk.importer import ensure_may_import, import_rows
 from service.bulk.settings import get_bulk_settings
 from service.bulk.sources import body_chunks, import_format, rows_from
 from service.bulk.upsert import upsert_rows, upsert_supported
-from service.db import SessionDep
+from service.db import SessionDep, SnapshotSessionDep
 from service.errors import invalid
 from service.records.http import error_responses
 from service.records.search import matches
@@ -71,11 +71,11 @@ ExportFormat = Annotated[BulkFormat, Query(alias="format", description="csv (RFC
 def add_export(router: APIRouter, store: RecordStore) -> None:
     params_model: Any = store.params
 
-    # SessionDep, not the autocommit read session: the server-side cursor needs a transaction, which
-    # also gives the whole export one snapshot.
+    # A transactional read session (a standby's when one is fresh enough), not the autocommit one:
+    # the server-side cursor needs a transaction, which also gives the whole export one snapshot.
     async def export(
         request: Request,
-        session: SessionDep,
+        session: SnapshotSessionDep,
         principal: CurrentKey,
         fmt: ExportFormat = BulkFormat.csv,
         params: Annotated[params_model, Query()] = None,  # type: ignore[assignment]

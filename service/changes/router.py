@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from service.auth import CurrentKey
 from service.changes.repository import changes_after
-from service.db import SessionDep
+from service.db import SnapshotSessionDep
 from service.records.history import SEQ_SORT, feed_position
 from service.records.http import error_responses
 from service.records.pagination import Cursor, Limit, encode_cursor
@@ -58,7 +58,7 @@ class ChangePage(BaseModel):
 )
 async def list_changes(
     request: Request,
-    session: SessionDep,
+    session: SnapshotSessionDep,
     principal: CurrentKey,
     after: Cursor = None,
     resource: Annotated[list[FeedResource], Query(max_length=10)] = [],  # noqa: B006

@@ -31,7 +31,7 @@ from service.coordination.schemas import (
 )
 from service.coordination.summary import recommendation_summary
 from service.coordination.trip_overlaps import decode_after, encode_after, trip_overlap_page
-from service.db import SessionDep
+from service.db import SessionDep, SnapshotSessionDep
 from service.records.history import HistoryEntry, history_page
 from service.records.http import READ_ERRORS, IfMatch, error_responses, record_response, require_json
 from service.records.pagination import Cursor, Limit, Page, page_response
@@ -50,7 +50,7 @@ MARK_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 503)
 
 @router.get("/footprint", response_model=Footprint, responses=READ_ERRORS, operation_id="get_footprint")
 async def get_footprint(
-    session: SessionDep,
+    session: SnapshotSessionDep,
     _: CurrentKey,
     component: ComponentFilter = [],  # noqa: B006 - FastAPI copies defaults
     country: CountryFilter = [],  # noqa: B006
@@ -68,7 +68,7 @@ async def get_footprint(
     operation_id="get_country_profile",
 )
 async def get_country_profile(
-    session: SessionDep,
+    session: SnapshotSessionDep,
     principal: CurrentKey,
     code: Annotated[
         CountryCode, Path(description="ISO 3166-1 alpha-2, upper case (XK for Kosovo); anything else is 422")
@@ -86,7 +86,7 @@ async def get_country_profile(
 )
 async def list_overlaps(
     request: Request,
-    session: SessionDep,
+    session: SnapshotSessionDep,
     principal: CurrentKey,
     country: CountryFilter = [],  # noqa: B006
     component: Annotated[
@@ -125,7 +125,7 @@ async def list_overlaps(
 )
 async def list_trip_overlaps(
     request: Request,
-    session: SessionDep,
+    session: SnapshotSessionDep,
     principal: CurrentKey,
     country: CountryFilter = [],  # noqa: B006
     component: Annotated[
@@ -171,8 +171,8 @@ async def mark_overlap(
     operation_id="get_overlap_mark_history",
 )
 async def get_overlap_mark_history(
-    first: ActivityId, second: ActivityId, request: Request, session: SessionDep, principal: CurrentKey,
-    limit: Limit = 50, cursor: Cursor = None,
+    first: ActivityId, second: ActivityId, request: Request, session: SnapshotSessionDep,
+    principal: CurrentKey, limit: Limit = 50, cursor: Cursor = None,
 ) -> JSONResponse:  # fmt: skip
     """Every change to a pair's mark, oldest first."""
     a, b = marks.ordered(first, second)
@@ -188,7 +188,7 @@ async def get_overlap_mark_history(
     operation_id="get_recommendation_summary",
 )
 async def get_recommendation_summary(
-    session: SessionDep,
+    session: SnapshotSessionDep,
     _: CurrentKey,
     as_of: Annotated[
         Day | None, Query(description="Count overdue and age as of this day (default today, UTC)")
@@ -205,7 +205,7 @@ async def get_recommendation_summary(
     operation_id="get_goal_coverage",
 )
 async def get_goal_coverage(
-    session: SessionDep,
+    session: SnapshotSessionDep,
     principal: CurrentKey,
     currency: Annotated[CurrencyCode, Query(description="Sum estimated costs in this currency")] = "USD",
 ) -> GoalCoverageView:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.auth import Principal
-from service.db import SessionDep
+from service.db import SnapshotSessionDep
 from service.errors import Unprocessable
 from service.schemas.types import COUNTRY_CODES, CURRENCY_CODES, check_country
 
@@ -24,7 +24,7 @@ LOGIN_FORM_MAX_BYTES = 4096
 NO_PROVIDER = "Sign-in through an identity provider is not configured."
 
 
-def reader(db: SessionDep, principal: SignedIn) -> DashboardReader:
+def reader(db: SnapshotSessionDep, principal: SignedIn) -> DashboardReader:
     return DashboardReader(db, principal)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from service.auth import CurrentKey
-from service.db import SessionDep
+from service.db import SessionDep, SnapshotSessionDep
 from service.errors import Conflict, NotFound
 from service.recommendations import updates
 from service.recommendations.repository import store
@@ -75,7 +75,7 @@ async def create_recommendation_update(
 async def list_recommendation_updates(
     recommendation_id: RecommendationId,
     request: Request,
-    session: SessionDep,
+    session: SnapshotSessionDep,
     _: CurrentKey,
     limit: Limit = 50,
     cursor: Cursor = None,

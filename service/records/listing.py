@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import CurrentKey, Principal
-from service.db import ReadSessionDep, SessionDep
+from service.db import ReadSessionDep, SnapshotSessionDep
 from service.records import search
 from service.records import sql as records
 from service.records.http import READ_ERRORS, error_responses
@@ -81,7 +81,7 @@ def add_list(router: APIRouter, store: RecordStore) -> None:
         principal: CurrentKey,
         params: Annotated[params_model, Query()],
         listing: Annotated[listing_model, Query()],
-        search_session: SessionDep,
+        search_session: SnapshotSessionDep,
     ) -> Response:
         # A transactional session of its own: the search's statement timeout is SET LOCAL.
         return await answer(request, session, principal, params, listing, search_session)

@@ -13,17 +13,22 @@ Bulk imports (paths ending in /import) get their own, larger limit.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+import asyncpg
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth import current_principal
-from service.errors import ProblemError
+from service.errors import ProblemError, unavailable
 from service.web.problems import problem_response
 
+log = logging.getLogger("service.web")
 _BODYLESS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -110,12 +115,28 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": payload})
 
 
+_LOOKUP_FAILED = (
+    DBAPIError,
+    PoolTimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+
+
 async def _authenticate(scope: Scope) -> ProblemError | None:
     """The 401 a request would get, decided from its headers alone (the key lookup is cached)."""
     try:  # the app's own check, so the two never disagree
         await current_principal(Request(scope))
     except ProblemError as exc:
         return exc
+    except _LOOKUP_FAILED as exc:
+        # Out here, outside the app's exception handlers, a lost database (a primary failing over)
+        # would otherwise be a 500: it is the same 503 + Retry-After the route would answer.
+        log.warning("key lookup failed before the body was read: %r", exc)
+        return unavailable()
     return None
 
 

@@ -6,9 +6,12 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+from service.replication.queries import NODE_STATE
+from service.replication.report import NodeReport
+from service.replication.wiring import replication_report
 from service.web.problems import problem_response
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -21,6 +24,18 @@ class HealthStatus(BaseModel):
     status: str
     database: str | None = None
     migration: str | None = None
+    replication: list[NodeReport] | None = Field(
+        default=None,
+        description="Each database node: its role (primary or standby), whether it serves reads, and how far "
+        "behind the primary it is (a standby down or lagging past REPLICA_MAX_LAG_SECONDS is skipped)",
+    )
+
+
+# The schema's revision, and the primary's own line of the replication report, in one round trip.
+READY_SQL = f"""
+SELECT version_num, n.in_recovery, n.position AS lsn, n.server
+FROM alembic_version, ({NODE_STATE}) AS n
+"""
 
 
 def head_revision() -> str:
@@ -51,7 +66,8 @@ async def ready(request: Request) -> JSONResponse:
     try:
         async with maker() as session:
             await session.execute(text("SET LOCAL statement_timeout = 2000"))
-            current = await session.scalar(text("SELECT version_num FROM alembic_version"))
+            row = (await session.execute(text(READY_SQL))).one()
+            current = row.version_num
     except Exception:
         return problem_response(
             request,
@@ -71,4 +87,7 @@ async def ready(request: Request) -> JSONResponse:
             f"Migrations are not at head (database {current}, code {expected}); run `oia migrate`.",
             headers={"Retry-After": "5"},
         )
-    return JSONResponse({"status": "ok", "database": "ok", "migration": current})
+    # A standby down or lagging does not make the service unready: its reads go to the primary. No
+    # I/O here beyond the query above: the standbys' state is the health loop's.
+    nodes = [n.as_dict() for n in replication_report(request.app, row.in_recovery, row.lsn, row.server)]
+    return JSONResponse({"status": "ok", "database": "ok", "migration": current, "replication": nodes})

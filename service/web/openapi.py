@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from service.errors import FieldError, Problem
+from service.replication.docs import document_consistency_token
 
 # Declared on every /api operation. The header is read in service.auth directly, not through
 # fastapi.security.HTTPBearer, which is one more dependency to solve on every request.
@@ -57,5 +58,6 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             for status, response in operation.get("responses", {}).items():
                 if status[0] in "45":
                     response["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}
+    document_consistency_token(schema)
     app.openapi_schema = schema
     return schema
