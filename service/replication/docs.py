@@ -26,6 +26,12 @@ REQUEST_PARAMETER = {
 }
 
 
+BAD_TOKEN = {
+    "description": f"Bad Request: e.g. an `{HEADER}` this service did not issue",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
 def document_consistency_token(schema: dict[str, Any]) -> None:
     """Add the header to every /api operation, in place."""
     for route, path in schema.get("paths", {}).items():
@@ -40,3 +46,5 @@ def document_consistency_token(schema: dict[str, Any]) -> None:
                 parameters = operation.setdefault("parameters", [])
                 if all(p.get("name") != HEADER for p in parameters):
                     parameters.append(REQUEST_PARAMETER)
+                # Every read may meet a garbled token, whatever else the route declares.
+                operation.setdefault("responses", {}).setdefault("400", BAD_TOKEN)
