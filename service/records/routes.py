@@ -95,7 +95,7 @@ def add_update(router: APIRouter, store: RecordStore, before_write: Callable[...
         session: SessionDep,
         principal: CurrentKey,
         if_match: IfMatch = None,
-    ) -> JSONResponse:
+    ) -> Response:
         current = await load_for_write(session, store, key, principal, if_match)
         if current.get("archived_at") is not None:
             raise Conflict(f"The {store.singular} is archived; an admin must restore it first.")
@@ -105,10 +105,9 @@ def add_update(router: APIRouter, store: RecordStore, before_write: Callable[...
         await write_path.check_references(session, store, values, current)
         if before_write is not None:
             await before_write(session, current, values)
-        row = await records.apply_update(session, store.spec, current, values, principal)
-        row = await redact_links(session, principal, store.links, row)
+        response = await write_path.update(session, store, current, values, principal)
         await session.commit()
-        return record_response(store.to_read(row), row["version"])
+        return response
 
     patch.__doc__ = f"Change {title_of(store)} with a JSON merge patch; needs If-Match."
     router.add_api_route(

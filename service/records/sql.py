@@ -34,9 +34,9 @@ async def exists(session: AsyncSession, spec: ResourceSpec, key: Any) -> bool:
 
 async def lock(session: AsyncSession, spec: ResourceSpec, key: Any) -> Row | None:
     """Read a row and hold its lock to commit: the writer that waits sees the winner's version."""
-    stmt = select(spec.table).where(spec.key_column == key).with_for_update()
-    row = (await session.execute(stmt)).first()
-    return dict(row._mapping) if row else None
+    connection = await driver_connection(session)  # one prepared statement, not the session's
+    found = await connection.fetchrow(write_sql.lock_sql(spec), key)
+    return write_sql.as_row(spec, found) if found else None
 
 
 async def create(session: AsyncSession, spec: ResourceSpec, values: Row, actor: Principal) -> Row:

@@ -20,6 +20,7 @@ from service.records import reference_query, write_sql
 from service.records import sql as records
 from service.records.audit import diff
 from service.records.http import etag, record_response
+from service.records.links import redact_links
 from service.records.spec import Row
 from service.records.store import RecordStore
 
@@ -55,3 +56,24 @@ async def create(
     )
     headers = {"ETag": etag(version), "Location": location(key)}
     return Response(doc, status_code=201, media_type="application/json", headers=headers)
+
+
+async def update(
+    session: AsyncSession, store: RecordStore, current: Row, values: Row, principal: Principal
+) -> Response:
+    """Apply a validated change to the locked `current` record and answer 200 with its JSON as the
+    caller reads it (linked records it may not see left out)."""
+    changes = diff(current, values)
+    projection = store.projection_for(principal)
+    if projection is None or not changes:
+        row = await records.apply_update(session, store.spec, current, values, principal)
+        row = await redact_links(session, principal, store.links, row)
+        return record_response(store.to_read(row), row["version"])
+    changed = {name: values[name] for name in changes}
+    connection = await driver_connection(session)
+    previous = store.spec.marking_of(current)
+    found = await write_sql.update(
+        connection, store.spec, current, changed, principal, changes, "update", previous, projection
+    )
+    doc, version = found[0], found[1]
+    return Response(doc, media_type="application/json", headers={"ETag": etag(version)})

@@ -111,7 +111,7 @@ def insert_sql(spec: ResourceSpec, columns: tuple[str, ...], projection: Any | N
     return _cached(("insert", spec.name, columns, id(projection)), projection, build)
 
 
-def update_sql(spec: ResourceSpec, columns: tuple[str, ...]) -> str:
+def update_sql(spec: ResourceSpec, columns: tuple[str, ...], projection: Any | None = None) -> str:
     def build() -> str:
         table = _QUOTE(spec.table.name)
         sets = ", ".join(f"{_QUOTE(c)} = src.{_QUOTE(c)}" for c in columns)
@@ -119,10 +119,20 @@ def update_sql(spec: ResourceSpec, columns: tuple[str, ...]) -> str:
             f"WITH upd AS (UPDATE {table} AS t SET {sets}, version = t.version + 1, updated_at = now(), "
             f"updated_by = $2::text FROM json_populate_record(NULL::{table}, $1::json) AS src "
             f"WHERE t.{_QUOTE(spec.key)} = $8 AND t.version = $9::int RETURNING t.*), "
-            f"{_audit(spec, 'upd', '$10::text', '$11::text, $12::text')} SELECT * FROM upd"
+            f"{_audit(spec, 'upd', '$10::text', '$11::text, $12::text')} "
+            + _returning(spec.table, projection, "upd")
         )
 
-    return _cached(("update", spec.name, columns), None, build)
+    return _cached(("update", spec.name, columns, id(projection)), projection, build)
+
+
+def lock_sql(spec: ResourceSpec) -> str:
+    table = _QUOTE(spec.table.name)
+    return _cached(
+        ("lock", spec.name),
+        None,
+        lambda: f"SELECT * FROM {table} WHERE {_QUOTE(spec.key)} = $1 FOR UPDATE",
+    )
 
 
 def _audit_args(actor: Principal, changes: dict[str, Any]) -> list[Any]:
@@ -179,9 +189,11 @@ async def update(
     changes: dict[str, Any],
     action: str,
     previous: tuple[str | None, str | None],
+    projection: Any | None = None,
 ) -> asyncpg.Record:
-    """Write `changed` over the locked `current` row, bump its version, add the audit row."""
-    sql = update_sql(spec, tuple(changed))
+    """Write `changed` over the locked `current` row, bump its version, add the audit row; answers
+    like `insert`."""
+    sql = update_sql(spec, tuple(changed), projection)
     args = [encode(changed), actor.name, *_audit_args(actor, changes)]
     args += [current[spec.key], current["version"], action, *previous]
     return await _run(connection, spec, sql, args)
