@@ -128,6 +128,11 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     verb for (binary COPY in bulk import), and for tests to hand routes their transaction."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    adapted: Any = raw.dbapi_connection
+    # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement: a statement sent
+    # straight to the driver first would run in autocommit (a row lock gone at once). Begin now.
+    if adapted._transaction is None and not adapted.autocommit:
+        await adapted._start_transaction()
     return raw.driver_connection  # type: ignore[return-value]
 
 
