@@ -65,7 +65,12 @@ def add_create(router: APIRouter, store: RecordStore) -> None:
             if replay is not None:
                 return replay
         response = await write_path.create(
-            session, store, values, principal, lambda key: location_of(request, key)
+            session,
+            store,
+            values,
+            principal,
+            lambda key: location_of(request, key),
+            alone=idempotency_key is None,
         )
         await idempotency.remember(session, principal, idempotency_key, fingerprint, response)
         await session.commit()

@@ -26,11 +26,11 @@ from service.records.store import RecordStore
 
 
 async def check_references(
-    session: AsyncSession, store: RecordStore, values: Row, current: Row | None
+    session: AsyncSession, store: RecordStore, values: Row, current: Row | None, *, begin: bool = True
 ) -> None:
     """The store's reference checks: one query when they are plain targets, else its own."""
     if store.set_checked_import:
-        connection = await driver_connection(session)
+        connection = await driver_connection(session, begin=begin)
         await reference_query.check_references(connection, store, values, current)
     else:
         await store.check_references(session, values, current)
@@ -42,15 +42,23 @@ async def create(
     values: Row,
     principal: Principal,
     location: Callable[[Any], str],
+    *,
+    alone: bool = False,
 ) -> Response:
-    """Check references, insert the record with its audit row, and answer 201 with its JSON."""
-    await check_references(session, store, values, None)
+    """Check references, insert the record with its audit row, and answer 201 with its JSON.
+
+    `alone`: nothing else is written in this transaction (no Idempotency-Key). The insert is then
+    sent without BEGIN and COMMIT: one statement is atomic on its own, and the change feed's lock,
+    taken inside it, is released by its own commit rather than held while the worker gets round to
+    sending COMMIT (under load, the queue of every other request on the event loop). The reference
+    check before it reads committed data, as it does inside a READ COMMITTED transaction."""
+    await check_references(session, store, values, None, begin=not alone)
     projection = store.projection_for(principal)
     if projection is None:
         row = await records.create(session, store.spec, values, principal)
         key = row[store.spec.key]
         return record_response(store.to_read(row), row["version"], 201, location(key))
-    connection = await driver_connection(session)
+    connection = await driver_connection(session, begin=not alone)
     doc, version, key = await write_sql.insert(
         connection, store.spec, values, principal, diff(None, values), projection
     )
