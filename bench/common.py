@@ -42,7 +42,8 @@ def dsn(database: str | None = None) -> str:
 
 
 def database_name(scale: str) -> str:
-    return f"oia_bench_{scale}"
+    """`oia_bench_<scale>`, or BENCH_DATABASE: two benchmarks on one server need their own databases."""
+    return os.environ.get("BENCH_DATABASE") or f"oia_bench_{scale}"
 
 
 def migrate(url: str) -> None:

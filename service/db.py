@@ -171,11 +171,18 @@ async def get_snapshot_session(request: Request) -> AsyncIterator[AsyncSession]:
         await close_quietly(session)
 
 
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+async def driver_connection(session: AsyncSession, *, begin: bool = True) -> asyncpg.Connection:
     """The asyncpg connection under a session, inside its transaction: for work SQLAlchemy has no
-    verb for (binary COPY in bulk import), and for tests to hand routes their transaction."""
+    verb for (binary COPY in bulk import), the one-statement writes, and for tests to hand routes
+    their transaction. `begin=False`: no transaction is started for it (one statement is atomic on
+    its own; inside a caller's transaction, a test's, it still runs in that)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    adapted: Any = raw.dbapi_connection
+    # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement: a statement sent
+    # straight to the driver first would run in autocommit (a row lock gone at once). Begin now.
+    if begin and adapted._transaction is None and not adapted.autocommit:
+        await adapted._start_transaction()
     return raw.driver_connection  # type: ignore[return-value]
 
 

@@ -9,17 +9,17 @@ the last statement of every write transaction, which keeps the lock short and de
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
-from service.models import AuditEntry
+from service.db import driver_connection
 from service.web.context import current_request_id
 
 FEED_LOCK_ID = 0x0A1A_FEED  # arbitrary, constant: the change feed's commit-order lock
@@ -56,7 +56,14 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]
     return changes
 
 
-_INSERT_AUDIT = insert(AuditEntry.__table__)
+# The lock and the row in one statement: the row's `seq` is drawn for a row selected FROM the lock.
+_RECORD_CHANGE = (
+    f"WITH feed AS (SELECT pg_advisory_xact_lock({FEED_LOCK_ID})) "
+    "INSERT INTO audit_log (resource, record_id, action, version, key_id, actor_name, request_id, changes, "
+    "actor_subject, actor_issuer, sensitivity, owner, prev_sensitivity, prev_owner) "
+    "SELECT $1::text, $2::text, $3::text, $4::int, $5::uuid, $6::text, $7::text, $8::jsonb, $9::text, "
+    "$10::text, $11::text, $12::text, $13::text, $14::text FROM feed"
+)
 
 
 async def record_change(
@@ -73,25 +80,20 @@ async def record_change(
 ) -> None:
     """Append one audit row; it commits (or rolls back) with the change it describes. `marking` and
     `previous` are the record's (sensitivity, owner) after and before the change (service.records.spec)."""
-    await session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK_ID)))
-    # Values as parameters of one constant statement: SQLAlchemy then reuses its compiled form
-    # instead of keying a new `.values(...)` construct on every write.
-    await session.execute(
-        _INSERT_AUDIT,
-        {
-            "resource": resource,
-            "record_id": str(record_id),
-            "action": action,
-            "version": version,
-            "key_id": actor.key_id,
-            "actor_name": actor.name,
-            "request_id": current_request_id(),
-            "changes": changes,
-            "actor_subject": actor.subject,
-            "actor_issuer": actor.issuer,
-            "sensitivity": marking[0],
-            "owner": marking[1],
-            "prev_sensitivity": previous[0],
-            "prev_owner": previous[1],
-        },
+    # On the driver, as one prepared statement: a write's last round trip, not two through the session.
+    connection = await driver_connection(session)
+    await connection.execute(
+        _RECORD_CHANGE,
+        resource,
+        str(record_id),
+        action,
+        version,
+        actor.key_id,
+        actor.name,
+        current_request_id(),
+        json.dumps(changes),
+        actor.subject,
+        actor.issuer,
+        *marking,
+        *previous,
     )

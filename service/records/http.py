@@ -106,7 +106,7 @@ def not_modified(if_none_match: str | None, version: int) -> bool:
     return "*" in tags or etag(version) in tags or str(version) in tags
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """415 for a body that is not JSON (merge patch is JSON too)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in JSON_TYPES:

@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,7 +81,7 @@ async def remember(
     principal: Principal,
     key: str | None,
     fingerprint: str,
-    response: JSONResponse,
+    response: Response,
 ) -> None:
     """Store the response to replay; commits with the write."""
     if key is None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth import CurrentKey, Principal
 from service.db import SessionDep
 from service.errors import Conflict
-from service.records import idempotency
+from service.records import idempotency, write_path
 from service.records import sql as records
 from service.records.audit import jsonable
 from service.records.http import (
@@ -54,18 +54,24 @@ def add_create(router: APIRouter, store: RecordStore) -> None:
         session: SessionDep,
         principal: CurrentKey,
         idempotency_key: IdempotencyKey = None,
-    ) -> JSONResponse:
+    ) -> Response:
         values = body.model_dump()
         store.ensure_can_write(principal, values)
         store.check_marking(principal, values, None)
-        fingerprint = idempotency.request_fingerprint("POST", request.url.path, jsonable(values))
-        replay = await idempotency.begin(session, principal, idempotency_key, fingerprint)
-        if replay is not None:
-            return replay  # type: ignore[return-value]
-        await store.check_references(session, values, None)
-        row = await records.create(session, store.spec, values, principal)
-        key = row[store.spec.key]
-        response = record_response(store.to_read(row), row["version"], 201, location_of(request, key))
+        fingerprint = ""
+        if idempotency_key is not None:
+            fingerprint = idempotency.request_fingerprint("POST", request.url.path, jsonable(values))
+            replay = await idempotency.begin(session, principal, idempotency_key, fingerprint)
+            if replay is not None:
+                return replay
+        response = await write_path.create(
+            session,
+            store,
+            values,
+            principal,
+            lambda key: location_of(request, key),
+            alone=idempotency_key is None,
+        )
         await idempotency.remember(session, principal, idempotency_key, fingerprint, response)
         await session.commit()
         return response
@@ -94,20 +100,19 @@ def add_update(router: APIRouter, store: RecordStore, before_write: Callable[...
         session: SessionDep,
         principal: CurrentKey,
         if_match: IfMatch = None,
-    ) -> JSONResponse:
+    ) -> Response:
         current = await load_for_write(session, store, key, principal, if_match)
         if current.get("archived_at") is not None:
             raise Conflict(f"The {store.singular} is archived; an admin must restore it first.")
         values = store.merge(current, body)
         store.ensure_can_write(principal, values)
         store.check_marking(principal, values, current)
-        await store.check_references(session, values, current)
+        await write_path.check_references(session, store, values, current)
         if before_write is not None:
             await before_write(session, current, values)
-        row = await records.apply_update(session, store.spec, current, values, principal)
-        row = await redact_links(session, principal, store.links, row)
+        response = await write_path.update(session, store, current, values, principal)
         await session.commit()
-        return record_response(store.to_read(row), row["version"])
+        return response
 
     patch.__doc__ = f"Change {title_of(store)} with a JSON merge patch; needs If-Match."
     router.add_api_route(

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ColumnElement, func, insert, literal, select, union_all, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
-from service.errors import Conflict, sqlstate_of
+from service.db import driver_connection
+from service.records import write_sql
 from service.records.audit import diff, record_change
 from service.records.pagination import Sort, decode_cursor, encode_cursor, keyset_segments, order_by
 from service.records.spec import ResourceSpec, Row
@@ -34,38 +34,17 @@ async def exists(session: AsyncSession, spec: ResourceSpec, key: Any) -> bool:
 
 async def lock(session: AsyncSession, spec: ResourceSpec, key: Any) -> Row | None:
     """Read a row and hold its lock to commit: the writer that waits sees the winner's version."""
-    stmt = select(spec.table).where(spec.key_column == key).with_for_update()
-    row = (await session.execute(stmt)).first()
-    return dict(row._mapping) if row else None
-
-
-async def _unique_guard(coro: Any, spec: ResourceSpec) -> Any:
-    try:
-        return await coro
-    except IntegrityError as exc:
-        if sqlstate_of(exc) == "23505":
-            raise Conflict(f"{spec.unique_label} already exists.".capitalize()) from exc
-        raise
+    connection = await driver_connection(session)  # one prepared statement, not the session's
+    found = await connection.fetchrow(write_sql.lock_sql(spec), key)
+    return write_sql.as_row(spec, found) if found else None
 
 
 async def create(session: AsyncSession, spec: ResourceSpec, values: Row, actor: Principal) -> Row:
-    """Insert a record stamped with its creator, plus its `create` audit row."""
-    stamped = {**values, "created_by": actor.name, "updated_by": actor.name}
-    # The values travel as parameters of a statement that depends only on which columns are given,
-    # so SQLAlchemy's compiled-statement cache serves it (`.values(...)` is re-keyed per call).
-    stmt = insert(spec.table).returning(spec.table)
-    row = dict((await _unique_guard(session.execute(stmt, stamped), spec)).one()._mapping)
-    await record_change(
-        session,
-        resource=spec.name,
-        record_id=row[spec.key],
-        action="create",
-        version=row["version"],
-        actor=actor,
-        changes=diff(None, values),
-        marking=spec.marking_of(row),
-    )
-    return row
+    """Insert a record stamped with its creator, plus its `create` audit row (one statement:
+    service.records.write_sql)."""
+    connection = await driver_connection(session)
+    found = await write_sql.insert(connection, spec, values, actor, diff(None, values))
+    return write_sql.as_row(spec, found)
 
 
 async def apply_update(
@@ -81,30 +60,12 @@ async def apply_update(
     if not changes:
         return current
     changed = {name: values[name] for name in changes}
-    stmt = (
-        update(spec.table)
-        .where(spec.key_column == current[spec.key], spec.table.c.version == current["version"])
-        .values(
-            **changed,
-            version=spec.table.c.version + 1,
-            updated_at=func.now(),
-            updated_by=actor.name,
-        )
-        .returning(spec.table)
-    )
-    row = dict((await _unique_guard(session.execute(stmt), spec)).one()._mapping)
-    await record_change(
-        session,
-        resource=spec.name,
-        record_id=row[spec.key],
-        action=action,
-        version=row["version"],
-        actor=actor,
-        changes=changes,
-        marking=spec.marking_of(row),
-        previous=spec.marking_of(current),
-    )
-    return row
+    connection = await driver_connection(session)
+    previous = spec.marking_of(current)
+    found = await write_sql.update(connection, spec, current, changed, actor, changes, action, previous)
+    # The row is locked by the caller (sql.lock) at this version, so the UPDATE always finds it.
+    assert found is not None, "the locked row changed under its lock"
+    return write_sql.as_row(spec, found)
 
 
 async def set_archived(
