@@ -1,17 +1,17 @@
 """A country's activities in id order from the per-country rows; one unused GIN index fewer.
 
 - `ix_activity_countries_list` on `coordination.activity_countries (country, activity_id)`, covering
-  status, type, lead component and marking. The list filtered by one country (`?country=MX`, with or
-  without `status`, `type`, `component`) reads that country's ids in id order from this index alone
-  and fetches only the page's rows by primary key (service/activities/repository.py
-  `country_seek`). Before, the list walked `pk_activities` from the start (or the cursor) and
-  filtered every row: ~1,100 heap rows for a page of 50 of MX's active activities, more for a
-  smaller country. The per-country rows are exact (migration 0004's triggers, same transaction),
-  so the narrowing never changes which rows a page has; the list keeps its own filters as well.
+  status, type, lead component and marking. A list of one country's activities in id order,
+  filtered by nothing else than those (`?country=MX&status=active`), takes its page's ids from this
+  index alone (the first limit + 1 after the cursor) and reads just those rows by primary key
+  (service/activities/repository.py `country_seek`). Before, it walked `pk_activities` from the
+  start (or the cursor) and filtered every row: ~1,100 heap rows for a page of 50 of MX's active
+  activities. The per-country rows are exact (migration 0004's triggers, in the writing
+  transaction), so a page holds the same rows as before; the list keeps its own filters as well.
 - `ix_activities_live_countries` (a partial GIN on `activities.countries`, from 0003) is dropped:
-  since 0004 the overlaps view and the country profile read the per-country rows instead, and no
-  query was left that needs it (a country filter still has `ix_activities_countries`). Every insert
-  of a live activity paid for it: ~NN % of an import's PostgreSQL time (bench/README.md).
+  since 0004 the overlaps view and the country profile read the per-country rows, and no query is
+  left that needs it (a country filter still has `ix_activities_countries`). Together the two
+  changes leave an import's PostgreSQL time about where it was (bench/README.md, issue 16).
 
 Revision ID: 0010
 Revises: 0008
