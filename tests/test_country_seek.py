@@ -153,9 +153,11 @@ async def test_a_page_is_read_by_primary_key_from_the_country_rows() -> None:
                     used = scans(plan)
                     tables = {s["Relation Name"]: s for s in used}
                     assert set(tables) == {"activities", "activity_countries"}, used
-                    for scan in used:  # index ranges of about a page, never a walk of the country
+                    # Index ranges of a few pages (a fifth of MX is active), never a walk of MX's
+                    # 2,500 rows, let alone of the 20,000 activities.
+                    for scan in used:
                         assert scan["Node Type"] in ("Index Scan", "Index Only Scan"), scan
-                        assert scan["Actual Rows"] + scan.get("Rows Removed by Filter", 0) <= 4 * 51, scan
+                        assert scan["Actual Rows"] + scan.get("Rows Removed by Filter", 0) <= 8 * 51, scan
                     assert tables["activities"]["Actual Rows"] == 51, used
         finally:
             await engine.dispose()
