@@ -56,12 +56,6 @@ class Activity(RecordMixin, ArchiveMixin, Base):
         ),
         Index("ix_activities_search", "search", postgresql_using="gin"),
         Index(
-            "ix_activities_live_countries",
-            "countries",
-            postgresql_using="gin",
-            postgresql_where=text("status IN ('planned', 'active', 'suspended') AND archived_at IS NULL"),
-        ),
-        Index(
             "ix_activities_live_goals",
             "strategic_goal_codes",
             postgresql_include=["estimated_cost", "currency"],

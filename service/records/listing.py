@@ -42,6 +42,7 @@ def add_list(router: APIRouter, store: RecordStore) -> None:
         projection = store.projection_for(principal)  # links to records the caller may not see left out
         if q is None or search_session is None:
             where = await store.selection(session, params, principal)
+            where += store.seek_where(params, principal, order, listing.cursor, listing.limit)
             return await list_response(
                 request, session, store, where, order, listing.cursor, listing.limit, projection=projection
             )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth import Principal
 from service.errors import Unprocessable, invalid
 from service.records.links import marked_links
+from service.records.pagination import Sort
 from service.records.params import CollectionParams
 from service.records.projection import json_projection, lookup_sql
 from service.records.references import Target
@@ -53,6 +54,13 @@ class RecordStore:
     async def selection(self, session: AsyncSession, params: CollectionParams, principal: Principal) -> Where:
         """What a list or an export reads: the filters, and only records the principal may see."""
         return await self.where(session, params) + self.visible_where(principal)
+
+    def seek_where(
+        self, params: CollectionParams, principal: Principal, sort: Sort, cursor: str | None, limit: int
+    ) -> Where:
+        """Extra WHERE clauses that change no page but let PostgreSQL find it faster, for a page of
+        `limit` in `sort` from `cursor` (a resource with a narrower index than its own overrides this)."""
+        return []
 
     @property
     def sensitivity_field(self) -> str | None:
