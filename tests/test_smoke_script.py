@@ -41,6 +41,8 @@ def test_smoke_passes_against_a_live_server(live: LiveServer) -> None:
             assert f"ok    list {resource.collection} shows it" in text
         else:
             assert f"skip  {resource.collection}: not in this server's /openapi.json" in text
+    assert "ok    PUT an activity by its identifier (new) (201" in text
+    assert "ok    an identical PUT keeps the version" in text
 
 
 def test_smoke_twice_does_not_collide(live: LiveServer) -> None:

@@ -163,6 +163,22 @@ class Smoke:
         self.ensure("recommendation status moved", record["status"] == "open_resolved", record["status"])
         self.made["recommendations"] = record
 
+    def sync_by_key(self, paths: set[str]) -> None:
+        """PUT by the integrator's own key: created, then the same body changes nothing; then archived."""
+        if "/api/v1/activities/by-identifier/{identifier}" not in paths:
+            return
+        activities = next(r for r in RESOURCES if r.collection == "activities")
+        body = activities.body(f"{self.suffix}-K", self.made)
+        path = f"/api/v1/activities/by-identifier/{body['identifier']}"
+        created = self.call("PUT an activity by its identifier (new)", 201, "PUT", path, json=body)
+        again = self.call("PUT the same body again", 200, "PUT", path, json=body)
+        same = again.headers.get("etag") == created.headers.get("etag") == '"1"'
+        self.ensure("an identical PUT keeps the version", same, again.headers.get("etag", ""))
+        got = self.call("GET the activity by its identifier", 200, "GET", path).json()
+        self.ensure("it is the same record", got["id"] == created.json()["id"], got["id"])
+        tag = {"If-Match": '"1"'}
+        self.call("archive it", 204, "DELETE", f"/api/v1/activities/{got['id']}", headers=tag)
+
     def run(self) -> None:
         paths = self.service()
         done = []
@@ -170,6 +186,7 @@ class Smoke:
             self.exercise(resource)
             done.append(resource)
         self.recommendation_update(paths)
+        self.sync_by_key(paths)
         for resource in reversed(done):
             self.archive(resource)
 
