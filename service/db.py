@@ -126,6 +126,12 @@ async def read_node(request: Request) -> Node | None:
     try:
         return await choose_for_request(replicas, request)
     except InvalidToken as exc:
+        if request.url.path.startswith("/api/"):
+            # Who is asking comes before what they sent: without a valid key this is a 401, not a 400
+            # (a key check the route would have made anyway; it is cached per key).
+            from service.auth import current_principal
+
+            await current_principal(request)
         raise BadRequest(f"{exc}: send back the {HEADER} header exactly as a write returned it.") from None
 
 

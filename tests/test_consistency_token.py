@@ -63,6 +63,10 @@ async def test_every_write_answers_a_token_and_reads_take_it(
         assert garbled.status_code == 400, garbled.text
         assert garbled.headers["content-type"].startswith("application/problem+json")
         assert HEADER in garbled.json()["detail"]
+    # Who is asking comes first: without a key a garbled token is still a 401.
+    for path in (record, API, "/api/v1/footprint"):
+        stranger = await client.get(path, headers={HEADER: "nonsense"})
+        assert stranger.status_code == 401, (path, stranger.text)
 
 
 async def test_health_ready_lists_the_primary_alone(served: tuple[httpx.AsyncClient, dict[str, str]]) -> None:
