@@ -63,7 +63,7 @@ def _after(scope: str, cursor: str | None) -> uuid.UUID | None:
     "",
     status_code=201,
     response_model=WebhookWithSecret,
-    responses=error_responses(401, 403, 413, 415, 422, 503),
+    responses=error_responses(400, 401, 403, 408, 413, 415, 422, 503),
     dependencies=JSON_BODY,
     operation_id="create_webhook",
 )
@@ -108,7 +108,7 @@ async def get_webhook(webhook_id: WebhookId, session: SessionDep, principal: Cur
 @router.patch(
     "/{webhook_id}",
     response_model=WebhookRead,
-    responses=error_responses(401, 403, 404, 412, 413, 415, 422, 503),
+    responses=error_responses(400, 401, 403, 404, 408, 412, 413, 415, 422, 503),
     dependencies=JSON_BODY,
     operation_id="update_webhook",
 )
