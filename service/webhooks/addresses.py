@@ -46,6 +46,13 @@ def unmapped(ip: IPAddress) -> IPAddress:
 def blocked_reason(address: IPAddress) -> str | None:
     """Why a delivery must not connect to `address`, or None for a public unicast address."""
     ip = unmapped(address)
+    # 6to4 (2002::/16): a relay delivers to the IPv4 address inside it, so that address decides. Checked
+    # first: Python's own view of 2002::/16 changed between 3.11 patch releases (3.11.2 calls all of it
+    # private, 3.11.7 global), so the inner address alone decides, on every Python. NAT64 prefixes
+    # (64:ff9b::/96) and IPv4-compatible addresses (::a.b.c.d) fall in the reserved ::/8 below.
+    if isinstance(ip, ipaddress.IPv6Address) and ip.sixtofour is not None:
+        inner = blocked_reason(ip.sixtofour)
+        return None if inner is None else f"a 6to4 address leading to {inner}"
     # Ordered from the most specific reason to the catch-all, so the 422 names the real problem.
     checks: tuple[tuple[bool, str], ...] = (
         (ip in _METADATA, "a cloud metadata address"),
@@ -62,10 +69,4 @@ def blocked_reason(address: IPAddress) -> str | None:
     for hit, reason in checks:
         if hit:
             return reason
-    # 6to4 (2002::/16) is global but a relay delivers to the IPv4 address inside it. NAT64 prefixes
-    # (64:ff9b::/96) and IPv4-compatible addresses (::a.b.c.d) already fall in the reserved ::/8.
-    if isinstance(ip, ipaddress.IPv6Address) and ip.sixtofour is not None:
-        inner = blocked_reason(ip.sixtofour)
-        if inner is not None:
-            return f"a 6to4 address leading to {inner}"
     return None
