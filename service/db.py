@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 import asyncpg
@@ -152,22 +152,23 @@ def _makers(request: Request, node: Node | None) -> tuple[async_sessionmaker[Asy
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session for read-only routes, on the node read_node chose: autocommit, so a read costs no
     BEGIN/ROLLBACK round trips. Each read is one statement, which runs on one snapshot anyway."""
-    node = await read_node(request)
-    session = _makers(request, node)[0]()
-    try:
+    async with _session_on_read_node(request, transactional=False) as session:
         yield session
-    except Exception as exc:
-        read_failed(request, node, exc)
-        raise
-    finally:
-        await close_quietly(session)
 
 
 async def get_snapshot_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A transactional read session on the node read_node chose: for reads of several statements
     that must agree (one snapshot) or need a transaction (an export's server-side cursor, SET LOCAL)."""
+    async with _session_on_read_node(request, transactional=True) as session:
+        yield session
+
+
+@asynccontextmanager
+async def _session_on_read_node(request: Request, *, transactional: bool) -> AsyncIterator[AsyncSession]:
+    """A session on the node read_node chose; a database error on a replica is noted for the retry
+    (a context manager, not a nested generator, so the route's exception reaches the `except`)."""
     node = await read_node(request)
-    session = _makers(request, node)[1]()
+    session = _makers(request, node)[int(transactional)]()
     try:
         yield session
     except Exception as exc:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,8 @@ from service.errors import Conflict, Forbidden, PayloadTooLarge, ProblemError, U
 from service.records.sql import Row
 from service.records.store import RecordStore
 from service.schemas.vocab import Role
+
+T = TypeVar("T")
 
 # What a reader yields per row: a JSON line, a CSV row already split into a dict, or a row that
 # could not even be split.
@@ -179,12 +181,19 @@ async def import_rows(
     """Import every row or none; returns how many records were created (the caller commits)."""
     ensure_may_import(store, principal)
     job = ImportJob(session, store, principal, limits or get_bulk_settings(), progress)
+    return await run_job(job, rows, job.finish)
+
+
+async def run_job(
+    job: ImportJob, rows: AsyncIterator[tuple[int, RawRow]], finish: Callable[[], Awaitable[T]]
+) -> T:
+    """Feed every row to `job` (stopping once it holds too many errors), then `finish` it."""
     try:
         async for row_no, raw in rows:
             await job.add(row_no, raw)
             if job.full:
                 break
-        return await job.finish()
+        return await finish()
     except BaseException:
         # Never leave a COPY running on the connection the caller is about to roll back.
         with contextlib.suppress(Exception):

@@ -14,7 +14,6 @@ taken for new and its INSERT meets the unique constraint: a 409 naming the row, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,15 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
-from service.bulk.importer import ImportJob, RawRow, _guarded, _problem_errors, _summary, ensure_may_import
+from service.bulk.importer import (
+    ImportJob,
+    RawRow,
+    _guarded,
+    _problem_errors,
+    _summary,
+    ensure_may_import,
+    run_job,
+)
 from service.bulk.replace_writer import ReplaceBatch, ReplaceWriter
 from service.bulk.settings import BulkSettings, get_bulk_settings
 from service.bulk.writer import Batch
@@ -169,13 +176,4 @@ async def upsert_rows(
     """Create or replace every row by its natural key, or none (the caller commits)."""
     ensure_may_import(store, principal)
     job = UpsertJob(session, store, principal, limits or get_bulk_settings(), progress)
-    try:
-        async for row_no, raw in rows:
-            await job.add(row_no, raw)
-            if job.full:
-                break
-        return await job.finish_upsert()
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await job.settle()
-        raise
+    return await run_job(job, rows, job.finish_upsert)
