@@ -31,10 +31,10 @@ bootstrap:  ## uv itself if this machine has none: a private copy under var/tool
 	mkdir -p "$(TOOLS)/bin"; \
 	if python3 -m venv "$(TOOLS)/uv-venv" >/dev/null 2>&1; then \
 		"$(TOOLS)/uv-venv/bin/python" -m pip install --quiet --disable-pip-version-check "$(UV_PIN)"; \
-		ln -s ../uv-venv/bin/uv "$(TOOLS)/bin/uv"; \
+		ln -s ../uv-venv/bin/uv "$(TOOLS)/bin/uv"; ln -sf ../uv-venv/bin/uvx "$(TOOLS)/bin/uvx"; \
 	elif rm -rf "$(TOOLS)/uv-venv" && python3 -m pip --version >/dev/null 2>&1; then \
 		python3 -m pip install --quiet --disable-pip-version-check --target "$(TOOLS)/uv-target" "$(UV_PIN)"; \
-		ln -s ../uv-target/bin/uv "$(TOOLS)/bin/uv"; \
+		ln -s ../uv-target/bin/uv "$(TOOLS)/bin/uv"; ln -sf ../uv-target/bin/uvx "$(TOOLS)/bin/uvx"; \
 	else \
 		venv=$$(python3 -c 'import sys; print("python3.%d-venv" % sys.version_info[1])'); \
 		echo "error: no uv on PATH, and $$(command -v python3) can neither make a venv (no ensurepip)" \

@@ -46,11 +46,13 @@ def summarise(collapsed: str, top: int = 15) -> dict[str, Any]:
 def profile_scenario(server: Server, load: Load, key: str, paths: Path, out: Path) -> dict[str, Any]:
     """Run the scenario again under py-spy (one worker sampled, `--idle` off: CPU time only)."""
     uvx = shutil.which("uvx")
-    if uvx is None:
-        return {"error": "uvx not found"}
+    uv = shutil.which("uv")
+    if uvx is None and uv is None:
+        return {"error": "neither uvx nor uv found"}
+    tool = [uvx] if uvx is not None else [str(uv), "tool", "run"]  # `uv tool run` is what uvx is
     pid = server.workers[0]
     seconds = max(2, round(load.seconds))
-    command = [uvx, "py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "250", "-f", "raw"]
+    command = [*tool, "py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "250", "-f", "raw"]
     command += ["--nonblocking", "-o", str(out)]
     spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     measured = Load(seconds, 0, load.connections, load.threads)

@@ -15,7 +15,7 @@ from service.records.params import CollectionParams, check_component_filter
 from service.records.references import COMPONENT, GOAL, POST, check_components, check_live_ids
 from service.records.spec import NaturalKey, ResourceSpec, Row
 from service.records.store import RecordStore
-from service.records.where import Where, any_of, covers_day, visible_where
+from service.records.where import Where, any_of, covers_day, one_of, visible_where
 from service.schemas.vocab import LIVE_ACTIVITY_STATUSES
 
 TABLE = Activity.__table__
@@ -135,7 +135,7 @@ def activity_where(params: ActivityParams) -> Where:
         # An open end means "still running" only while the activity is live: a completed or
         # cancelled one without an end_date ended on a day nobody recorded, so it matches no day.
         live = [s.value for s in LIVE_ACTIVITY_STATUSES]
-        where.append(or_(TABLE.c.end_date.is_not(None), TABLE.c.status.in_(live)))
+        where.append(or_(TABLE.c.end_date.is_not(None), one_of(TABLE.c.status, live)))
     return where
 
 

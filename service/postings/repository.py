@@ -23,7 +23,7 @@ from service.records.references import (
 )
 from service.records.spec import NaturalKey, ResourceSpec, Row
 from service.records.store import RecordStore
-from service.records.where import Where, any_of
+from service.records.where import Where, any_of, one_of
 from service.schemas.vocab import NSDD38_CLEARED, PostingStatus
 
 TABLE = Posting.__table__
@@ -100,9 +100,9 @@ def posting_where(params: PostingParams) -> Where:
     where: Where = []
     # City and country belong to the post: a posting moves with its post_id, never on its own.
     if params.country:
-        where.append(TABLE.c.post_id.in_(select(POSTS.c.id).where(POSTS.c.country.in_(params.country))))
+        where.append(TABLE.c.post_id.in_(select(POSTS.c.id).where(one_of(POSTS.c.country, params.country))))
     if params.city:
-        where.append(TABLE.c.post_id.in_(select(POSTS.c.id).where(POSTS.c.city.in_(params.city))))
+        where.append(TABLE.c.post_id.in_(select(POSTS.c.id).where(one_of(POSTS.c.city, params.city))))
     return where + any_of(
         [
             (TABLE.c.component, params.component),

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import Principal
 from service.db import driver_connection
-from service.records import write_sql
+from service.records import compiled, write_sql
 from service.records.audit import diff, record_change
 from service.records.pagination import Sort, decode_cursor, encode_cursor, keyset_segments, order_by
 from service.records.spec import ResourceSpec, Row
@@ -164,7 +164,7 @@ async def page_json(
     if sort.name != spec.key:
         columns.append(spec.key_column)
     stmt = _page_statement(spec, columns, where, sort, cursor, limit)
-    rows = [r._mapping for r in (await session.execute(stmt)).all()]
+    rows = await compiled.fetch(session, stmt)
     return [r["doc"] for r in rows[:limit]], _next_cursor(sort, rows, limit, spec.key)
 
 

@@ -10,6 +10,7 @@ from service.records.params import CollectionParams
 from service.records.references import refuse_if_referenced
 from service.records.spec import ResourceSpec, Row
 from service.records.store import RecordStore, Where
+from service.records.where import one_of
 from service.strategic_goals.params import StrategicGoalParams
 from service.strategic_goals.schemas import (
     StrategicGoalCreate,
@@ -45,7 +46,7 @@ class StrategicGoalStore(RecordStore):
         assert isinstance(params, StrategicGoalParams)
         where = await super().where(session, params)
         if params.framework:
-            where.append(self.spec.table.c.framework.in_(params.framework))
+            where.append(one_of(self.spec.table.c.framework, params.framework))
         return where
 
 
