@@ -169,6 +169,8 @@ def run_page(
     headers = {"Cookie": cookie}
 
     async def step(conn: Connection, _: int) -> int:
-        return (await conn.request("GET", random.choice(paths), headers)).status
+        status = (await conn.request("GET", random.choice(paths), headers)).status
+        # A page is 200; a redirect here is the sign-in page (a session refused), so an error.
+        return status if status == 200 else 599
 
     return _phases(lambda s: _python(port, load, s, step), load, around)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import time
 import urllib.request
 from datetime import UTC, datetime
@@ -37,7 +38,10 @@ DASHBOARD = {  # scenario -> page, signed in with the bench key (issue 15: each 
 
 def service(run: Run) -> None:
     print("service: uvicorn service.main:create_app, 2 workers, uvloop + httptools", flush=True)
-    server = start("service", "service.main:create_app", run.args.port, run.url, "/health/ready")
+    # `oia serve` gives its workers one dashboard session secret; uvicorn started directly must be
+    # given one, or a cookie signed by one worker is refused (a redirect to sign-in) by the other.
+    env = {"DASHBOARD_SESSION_SECRET": secrets.token_urlsafe(32)}
+    server = start("service", "service.main:create_app", run.args.port, run.url, "/health/ready", env=env)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/openapi.json") as answer:
             run.openapi = json.loads(answer.read())
