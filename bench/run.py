@@ -180,7 +180,7 @@ def main() -> None:
     asyncio.run(run.prepare())
     if run.only & {"reads", "views", "writes", "bulk"}:
         scenarios.service(run)
-    if "orm" in run.only:
+    if "orm" in run.only and "orm_by_id" not in run.rows:  # else measured right after the reads
         scenarios.orm(run)
     if "raw" in run.only:
         scenarios.raw(run)
