@@ -21,14 +21,15 @@ def ndjson(rows: int, posts_by_country: dict[str, list[str]], run_id: str) -> by
     return "\n".join(json.dumps(row) for row in lines).encode() + b"\n"
 
 
-def import_rows(server: Server, key: str, body: bytes, rows: int) -> dict[str, Any]:
-    """POST /api/v1/activities/import; all or nothing, so one request, timed end to end."""
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
+def timed_post(server: Server, path: str, content_type: str, key: str, body: bytes) -> dict[str, Any]:
+    """One POST timed end to end while the workers' peak RSS is sampled: status, answer, seconds,
+    peak_rss_growth_mb."""
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": content_type}
 
     async def send() -> tuple[int, bytes]:
         conn = Connection("127.0.0.1", server.port)
         try:
-            answer = await conn.request("POST", "/api/v1/activities/import", headers, body)
+            answer = await conn.request("POST", path, headers, body)
             return answer.status, answer.body
         finally:
             await conn.close()
@@ -37,6 +38,13 @@ def import_rows(server: Server, key: str, body: bytes, rows: int) -> dict[str, A
         started = time.perf_counter()
         status, answer = asyncio.run(send())
         seconds = time.perf_counter() - started
+    return {"status": status, "answer": answer, "seconds": seconds, "peak_rss_growth_mb": rss.growth_mb}
+
+
+def import_rows(server: Server, key: str, body: bytes, rows: int) -> dict[str, Any]:
+    """POST /api/v1/activities/import; all or nothing, so one request, timed end to end."""
+    sent = timed_post(server, "/api/v1/activities/import", "application/x-ndjson", key, body)
+    status, answer, seconds = sent["status"], sent["answer"], sent["seconds"]
     ok = status == 201 and json.loads(answer).get("imported") == rows
     return {
         "rows": rows,
@@ -45,7 +53,7 @@ def import_rows(server: Server, key: str, body: bytes, rows: int) -> dict[str, A
         "status": status,
         "errors": 0 if ok else 1,
         "body_mb": round(len(body) / 2**20, 1),
-        "peak_rss_growth_mb": rss.growth_mb,
+        "peak_rss_growth_mb": sent["peak_rss_growth_mb"],
         "detail": None if ok else answer[:500].decode(errors="replace"),
     }
 

@@ -3,13 +3,11 @@ them changed, as a nightly load from a component's own system would: time it end
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from typing import Any
 
-from bench.client import Connection
-from bench.servers import RssSampler, Server
+from bench import bulk
+from bench.servers import Server
 
 
 def changed(payload: bytes, every: int = 10) -> tuple[bytes, int]:
@@ -25,20 +23,9 @@ def changed(payload: bytes, every: int = 10) -> tuple[bytes, int]:
 def upsert_rows(server: Server, key: str, payload: bytes, rows: int) -> dict[str, Any]:
     """POST /api/v1/activities/import?mode=upsert of rows that all exist, 10 % of them changed."""
     body, expected = changed(payload)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
-
-    async def send() -> tuple[int, bytes]:
-        conn = Connection("127.0.0.1", server.port)
-        try:
-            answer = await conn.request("POST", "/api/v1/activities/import?mode=upsert", headers, body)
-            return answer.status, answer.body
-        finally:
-            await conn.close()
-
-    with RssSampler(server) as rss:
-        started = time.perf_counter()
-        status, answer = asyncio.run(send())
-        seconds = time.perf_counter() - started
+    path = "/api/v1/activities/import?mode=upsert"
+    sent = bulk.timed_post(server, path, "application/x-ndjson", key, body)
+    status, answer, seconds = sent["status"], sent["answer"], sent["seconds"]
     want = {"created": 0, "updated": expected, "unchanged": rows - expected}
     ok = status == 201 and json.loads(answer) == want
     return {
@@ -48,6 +35,6 @@ def upsert_rows(server: Server, key: str, payload: bytes, rows: int) -> dict[str
         "rows_per_s": round(rows / seconds),
         "status": status,
         "errors": 0 if ok else 1,
-        "peak_rss_growth_mb": rss.growth_mb,
+        "peak_rss_growth_mb": sent["peak_rss_growth_mb"],
         "detail": None if ok else answer[:500].decode(errors="replace"),
     }
